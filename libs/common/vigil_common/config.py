@@ -1,0 +1,102 @@
+"""Typed settings read from ``VIGIL_*`` environment variables, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Final
+
+import msgspec
+
+PREFIX: Final = "VIGIL_"
+
+
+class SettingsError(Exception):
+    """A ``VIGIL_*`` variable is missing or malformed; the message names the variable."""
+
+
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Positive = Annotated[int, msgspec.Meta(gt=0)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting a Vigil process reads. Field ``x`` comes from ``VIGIL_X``.
+
+    Defaults suit a developer's machine; deployments override them by environment.
+    """
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/vigil"
+    database_pool_size: Positive = 10
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "vigil"
+    s3_create_bucket: bool = False
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: Port = 8080
+    bootstrap_api_key: str | None = None
+    max_upload_bytes: Positive = 100 * 1024 * 1024
+    public_url: str | None = None
+
+    health_host: str = "127.0.0.1"
+    health_port: Port = 0
+    concurrency: Positive | None = None
+    ack_wait_seconds: Seconds = 60.0
+    max_deliver: Positive = 5
+    stage_timeout_seconds: Seconds = 900.0
+
+    allow_private_networks: bool = False
+
+    max_archive_bytes: Positive = 1024 * 1024 * 1024
+    max_archive_files: Positive = 100_000
+    max_file_bytes: Positive = 50 * 1024 * 1024
+    max_compression_ratio: Positive = 200
+
+    semgrep_bin: str = "semgrep"
+    semgrep_rules: str | None = None
+    semgrep_jobs: Positive | None = None
+
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={'***' if name in SECRET_FIELDS else repr(getattr(self, name))}"
+            for name in self.__struct_fields__
+        )
+        return f"Settings({shown})"
+
+
+# Names of settings that hold credentials: never printed, logged or echoed in errors.
+SECRET_FIELDS: Final = frozenset({"s3_secret_key", "bootstrap_api_key", "database_url"})
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment, or raise :class:`SettingsError`."""
+    env = os.environ if environ is None else environ
+    known = set(Settings.__struct_fields__)
+    raw = {
+        key[len(PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in known and value != ""
+    }
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_describe(exc, raw)) from None
+
+
+def _describe(exc: msgspec.ValidationError, raw: Mapping[str, str]) -> str:
+    """Turn msgspec's ``... - at `$.field` `` into a message naming the variable."""
+    message = str(exc)
+    reason, _, where = message.partition(" - at `$.")
+    field = where.rstrip("`").split(".")[0].split("[")[0]
+    if not field:
+        return f"invalid Vigil settings: {message}"
+    variable = PREFIX + field.upper()
+    shown = "" if field in SECRET_FIELDS else f" (got {raw.get(field, '')!r})"
+    return f"{variable} is invalid: {reason}{shown}"

@@ -1,0 +1,78 @@
+"""Candidate findings in PostgreSQL: fingerprinting and idempotent writes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+from vigil_common import metrics
+from vigil_common.db import Pool
+from vigil_common.schemas import SEVERITIES, Finding
+
+
+def fingerprint(scanner: str, rule_id: str, file_path: str, anchor: str) -> str:
+    """A stable id for "this rule, in this file, at this code": the dedup key across runs.
+
+    ``anchor`` should be the matched code with whitespace folded, so the fingerprint survives
+    lines moving; fall back to the line number when a tool gives no code.
+    """
+    folded = " ".join(anchor.split())
+    digest = hashlib.sha256("\x1f".join((scanner, rule_id, file_path, folded)).encode())
+    return digest.hexdigest()[:32]
+
+
+_INSERT = """
+INSERT INTO findings (scan_id, org_id, project_id, fingerprint, scanner, rule_id, cwe, owasp,
+    severity, confidence, title, description, recommendation, file_path, start_line, end_line,
+    snippet)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (scan_id, fingerprint) DO NOTHING
+"""
+
+
+async def insert_findings(
+    pool: Pool, scan: dict[str, uuid.UUID], findings: Sequence[Finding]
+) -> None:
+    """Write ``findings`` for a scan (``scan`` holds ``id``, ``org_id``, ``project_id``).
+
+    Safe to repeat: a finding already stored for the scan is skipped.
+    """
+    rows = [
+        (
+            scan["id"],
+            scan["org_id"],
+            scan["project_id"],
+            f.fingerprint,
+            f.scanner,
+            f.rule_id,
+            list(f.cwe),
+            list(f.owasp),
+            f.severity,
+            f.confidence,
+            f.title,
+            f.description,
+            f.recommendation,
+            f.file_path,
+            f.start_line,
+            f.end_line,
+            f.snippet,
+        )
+        for f in findings
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(_INSERT, rows)
+    for f in findings:
+        metrics.FINDINGS.labels(f.scanner, f.severity).inc()
+
+
+async def severity_counts(pool: Pool, scan_id: uuid.UUID) -> dict[str, int]:
+    """Reported (not filtered) findings of the scan per severity, every severity present."""
+    rows = await pool.fetch(
+        "SELECT severity, count(*) AS n FROM findings"
+        " WHERE scan_id = $1 AND status = 'reported' GROUP BY severity",
+        scan_id,
+    )
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    counts.update({row["severity"]: row["n"] for row in rows})
+    return counts

@@ -1,0 +1,5 @@
+"""``python -m vigil_gateway`` starts the gateway."""
+
+from vigil_gateway.app import main
+
+main()

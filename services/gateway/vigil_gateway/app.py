@@ -1,0 +1,111 @@
+"""The gateway application: ``create_app(settings)`` for tests and ``main()`` for the process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from vigil_common import bus, metrics
+from vigil_common.config import Settings, SettingsError, load_settings
+from vigil_common.db import connect_pool
+from vigil_common.health import ReadinessCheck, add_health_routes
+from vigil_common.logs import setup_logging
+from vigil_common.storage import ObjectStore
+from vigil_gateway import views
+from vigil_gateway.appkeys import JETSTREAM, NATS_CLIENT, POOL, SETTINGS, STORE
+from vigil_gateway.auth import auth_middleware
+from vigil_gateway.errors import error_middleware
+from vigil_gateway.keys import ensure_bootstrap_key
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time requests by route pattern (never by concrete path: bounded labels)."""
+    started = time.perf_counter()
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+        metrics.HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    app[POOL] = await connect_pool(app[SETTINGS])
+    bootstrap_key = app[SETTINGS].bootstrap_api_key
+    if bootstrap_key:
+        await ensure_bootstrap_key(app[POOL], bootstrap_key)
+    yield
+    await app[POOL].close()
+
+
+async def _object_store(app: web.Application) -> AsyncIterator[None]:
+    app[STORE] = ObjectStore(app[SETTINGS])
+    await app[STORE].ensure_bucket()
+    yield
+
+
+async def _message_bus(app: web.Application) -> AsyncIterator[None]:
+    nc, js = await bus.connect(app[SETTINGS], "gateway")
+    await bus.ensure_stream(js)
+    app[NATS_CLIENT], app[JETSTREAM] = nc, js
+    yield
+    await nc.drain()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the gateway; its connections open on startup and close on cleanup."""
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_upload_bytes,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([_database, _object_store, _message_bus])
+    add_health_routes(app, _readiness_checks(app))
+    views.add_routes(app)
+    return app
+
+
+def _readiness_checks(app: web.Application) -> dict[str, ReadinessCheck]:
+    # The connections open at startup, after this runs: look them up at check time.
+    async def database() -> None:
+        await app[POOL].fetchval("SELECT 1")
+
+    async def nats_connection() -> None:
+        if not app[NATS_CLIENT].is_connected:
+            raise ConnectionError("NATS is not connected")
+
+    async def object_store() -> None:
+        await app[STORE].check()
+
+    return {"database": database, "nats": nats_connection, "object_store": object_store}
+
+
+def main() -> None:
+    """Run the gateway until SIGTERM or SIGINT."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"vigil-gateway: {exc}")
+    setup_logging("gateway", settings.log_level, settings.log_format)
+    web.run_app(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        access_log=None,
+        print=lambda *_: log.info(
+            "gateway listening",
+            extra={"host": settings.gateway_host, "port": settings.gateway_port},
+        ),
+    )

@@ -1,0 +1,21 @@
+"""Typed keys for what the gateway keeps on its application and requests, declared once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from vigil_common.config import Settings
+from vigil_common.db import Pool
+from vigil_common.storage import ObjectStore
+
+SETTINGS: Final = web.AppKey("settings", Settings)
+POOL: Final = web.AppKey("pool", Pool)
+STORE: Final = web.AppKey("store", ObjectStore)
+NATS_CLIENT: Final = web.AppKey("nats", NATS)
+JETSTREAM: Final = web.AppKey("jetstream", JetStreamContext)
+
+PRINCIPAL: Final = "vigil.principal"

@@ -1,0 +1,50 @@
+"""Authentication of ``/v1`` requests by API key, and scope checks for views."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from vigil_gateway.appkeys import POOL, PRINCIPAL
+from vigil_gateway.errors import ApiError
+from vigil_gateway.keys import Principal, find_principal
+
+PROTECTED_PREFIX: Final = "/v1/"
+
+
+def presented_key(request: web.Request) -> str | None:
+    """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("X-API-Key", "").strip() or None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Resolve the caller of every ``/v1`` request, or answer 401."""
+    if request.path.startswith(PROTECTED_PREFIX):
+        key = presented_key(request)
+        if key is None:
+            raise ApiError(
+                401,
+                "unauthenticated",
+                "send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            )
+        principal = await find_principal(request.app[POOL], key)
+        if principal is None:
+            raise ApiError(401, "invalid_api_key", "the API key is unknown, revoked or expired")
+        request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+def require(request: web.Request, scope: str) -> Principal:
+    """The caller, provided its key holds ``scope``; otherwise 403 naming the scope."""
+    principal: Principal = request[PRINCIPAL]
+    if scope not in principal.scopes:
+        raise ApiError(
+            403, "missing_scope", f"this API key lacks the '{scope}' scope", {"scope": scope}
+        )
+    return principal

@@ -1,0 +1,1 @@
+"""Vigil's notifier: announces finished scans."""

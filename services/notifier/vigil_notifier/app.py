@@ -1,0 +1,13 @@
+"""The notifier service process: consumes ``scan.completed`` and ``scan.failed``."""
+
+from __future__ import annotations
+
+from vigil_common.schemas import ScanFinished
+from vigil_common.subjects import NOTIFIER
+from vigil_common.worker import run_stage
+from vigil_notifier.handlers import make_handler
+
+
+def main() -> None:
+    """Run the notifier until SIGTERM; deliveries wait on the network, so many at once."""
+    run_stage("notifier", NOTIFIER, ScanFinished, make_handler, default_concurrency=16)

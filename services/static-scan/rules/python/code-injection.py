@@ -1,0 +1,13 @@
+def calculate(expression):
+    # ruleid: vigil-python-eval-injection
+    return eval(expression)
+
+
+def run_snippet(source, scope):
+    # ruleid: vigil-python-eval-injection
+    exec(source, scope)
+
+
+def constant():
+    # ok: vigil-python-eval-injection
+    return eval("1 + 1")

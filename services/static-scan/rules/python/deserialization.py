@@ -1,0 +1,23 @@
+import pickle
+
+import yaml
+
+
+def read_config(text):
+    # ruleid: vigil-python-unsafe-yaml-load
+    return yaml.load(text)
+
+
+def read_config_loader(text):
+    # ruleid: vigil-python-unsafe-yaml-load
+    return yaml.load(text, Loader=yaml.Loader)
+
+
+def read_config_safely(text):
+    # ok: vigil-python-unsafe-yaml-load
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def restore(blob):
+    # ruleid: vigil-python-pickle-load
+    return pickle.loads(blob)

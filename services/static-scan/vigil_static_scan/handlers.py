@@ -1,0 +1,90 @@
+"""Static-scan's handler for ``scan.ingested``: run the scanners, store candidate findings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+from vigil_common import findings, scans
+from vigil_common.bus import Handler
+from vigil_common.config import Settings
+from vigil_common.errors import Retry, StorageError
+from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
+from vigil_common.subjects import SCAN_STATIC_DONE
+from vigil_common.trees import unpack_tree
+from vigil_common.worker import StageContext
+from vigil_static_scan.scanners import semgrep
+from vigil_static_scan.scanners.runner import ScannerFailed, run_tool
+from vigil_static_scan.snippets import snippet_reader
+
+PER_FILE_TIMEOUT_SECONDS = 30
+
+
+def rule_dirs(settings: Settings) -> list[Path]:
+    """Vigil's own rule packs, plus the folders in ``VIGIL_SEMGREP_RULES`` (``:``-separated)."""
+    extra = [Path(p) for p in (settings.semgrep_rules or "").split(os.pathsep) if p]
+    return [semgrep.RULES_DIR, *extra]
+
+
+async def run_semgrep(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
+    """Semgrep's findings over ``tree`` and a one-line note of what it did."""
+    output = workdir / "semgrep.json"
+    jobs = settings.semgrep_jobs or os.cpu_count() or 1
+    argv = semgrep.command(
+        settings.semgrep_bin, rule_dirs(settings), output, jobs, PER_FILE_TIMEOUT_SECONDS
+    )
+    try:
+        await run_tool(
+            argv,
+            cwd=tree,
+            ok_exit_codes=semgrep.OK_EXIT_CODES,
+            limit_seconds=settings.stage_timeout_seconds * 0.8,
+            env=semgrep.ENV,
+        )
+    except ScannerFailed as exc:
+        # Worth another try (a killed or starved process), and the reason if it keeps failing.
+        raise Retry(str(exc), delay=10) from exc
+    report = semgrep.decode_report(output.read_bytes())
+    found = semgrep.parse(report, snippet_reader(tree))
+    note = f"semgrep {report.version}: {len(found)} findings"
+    if report.errors:
+        note += f", {len(report.errors)} files or rules could not be analysed"
+    return found, note
+
+
+def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
+    """Build the handler bound to this process's connections."""
+
+    async def handle(event: ScanIngested) -> None:
+        scan = await scans.start_stage(ctx.pool, event.scan_id, "static")
+        if scan is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="vigil-static-") as tmp:
+            workdir = Path(tmp)
+            tree = await _fetch_tree(ctx, event, workdir)
+            found, note = await run_semgrep(ctx.settings, tree, workdir)
+        await findings.insert_findings(ctx.pool, dict(scan), found)
+        await scans.finish_stage(ctx.pool, event.scan_id, "static", note)
+        await ctx.publish(
+            SCAN_STATIC_DONE,
+            ScanStaticDone(
+                scan_id=event.scan_id,
+                org_id=event.org_id,
+                tree_key=event.tree_key,
+                manifest_key=event.manifest_key,
+            ),
+        )
+
+    return handle
+
+
+async def _fetch_tree(ctx: StageContext, event: ScanIngested, workdir: Path) -> Path:
+    archive, tree = workdir / "tree.tar.gz", workdir / "tree"
+    try:
+        await ctx.store.download(event.tree_key, archive)
+    except StorageError as exc:
+        raise Retry(str(exc)) from exc
+    await asyncio.to_thread(unpack_tree, archive, tree)
+    return tree

@@ -1,0 +1,1 @@
+"""Vigil's validation stage: deduplicates, filters false positives, scores, finalises scans."""
