@@ -187,9 +187,10 @@ class Consumer:
             return
         try:
             messages = await sub.fetch(free, timeout=FETCH_WAIT_SECONDS)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nothing to do; nats-py raises both its own and asyncio's kind
             return
-        except nats.errors.ConnectionReconnectingError:
+        except nats.errors.Error as exc:  # reconnecting, or a server hiccup: try again shortly
+            log.warning("fetch failed (%s); retrying", type(exc).__name__)
             await asyncio.sleep(FETCH_WAIT_SECONDS)
             return
         for msg in messages:

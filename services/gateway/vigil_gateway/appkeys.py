@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.storage import ObjectStore
+from vigil_gateway.keys import Principal
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 POOL: Final = web.AppKey("pool", Pool)
@@ -18,4 +19,4 @@ STORE: Final = web.AppKey("store", ObjectStore)
 NATS_CLIENT: Final = web.AppKey("nats", NATS)
 JETSTREAM: Final = web.AppKey("jetstream", JetStreamContext)
 
-PRINCIPAL: Final = "vigil.principal"
+PRINCIPAL: Final = web.RequestKey("principal", Principal)

@@ -42,7 +42,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def require(request: web.Request, scope: str) -> Principal:
     """The caller, provided its key holds ``scope``; otherwise 403 naming the scope."""
-    principal: Principal = request[PRINCIPAL]
+    principal = request[PRINCIPAL]
     if scope not in principal.scopes:
         raise ApiError(
             403, "missing_scope", f"this API key lacks the '{scope}' scope", {"scope": scope}
