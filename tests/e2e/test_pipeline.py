@@ -141,6 +141,9 @@ def test_a_scan_flows_through_every_service_to_completed(system: System) -> None
     assert scan["finding_counts"]["high"] == 2
     hunt = next(entry for entry in scan["history"] if entry["name"] == "hunt.done")
     assert "no LLM is configured" in hunt["detail"]
+    with urllib.request.urlopen(system.service("static-scan").base_url + "/metrics") as metrics:
+        exposition = metrics.read().decode()
+    assert 'vigil_stage_seconds_count{outcome="ack",stage="static"}' in exposition
     notifier_log = system.service("notifier").log_path.read_text()
     assert f'"scan_id": "{scan["id"]}"' in notifier_log
     assert '"msg": "scan completed"' in notifier_log

@@ -50,10 +50,18 @@ async def run_tool(
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), limit_seconds)
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _kill(proc)
         raise ScannerFailed(f"{name} ran past its {limit_seconds:.0f} s limit") from None
+    except asyncio.CancelledError:  # the stage timed out or the worker is stopping
+        await _kill(proc)
+        raise
     if proc.returncode not in ok_exit_codes:
         tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise ScannerFailed(f"{name} exited with code {proc.returncode}: {' / '.join(tail)}")
     return Completed(proc.returncode or 0, stdout, stderr)
+
+
+async def _kill(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
