@@ -24,6 +24,7 @@ from vigil_common import bus
 from vigil_common.config import Settings, load_settings
 from vigil_common.db import Pool, connect_pool
 from vigil_common.migrate import migrate
+from vigil_common.sealing import generate_key
 from vigil_common.storage import ObjectStore
 from vigil_common.subjects import STREAM
 from vigil_devstack import make_temp_home, start_stack
@@ -39,6 +40,7 @@ TEST_SETTINGS = {
     "VIGIL_ALLOW_PRIVATE_NETWORKS": "true",
     "VIGIL_S3_CREATE_BUCKET": "true",
     "VIGIL_LOG_LEVEL": "DEBUG",
+    "VIGIL_SEALING_KEY": generate_key(),
 }
 
 

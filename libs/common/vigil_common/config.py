@@ -50,6 +50,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stage_timeout_seconds: Seconds = 900.0
 
     allow_private_networks: bool = False
+    sealing_key: str | None = None
 
     max_archive_bytes: Positive = 1024 * 1024 * 1024
     max_archive_files: Positive = 100_000
@@ -72,7 +73,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 # Names of settings that hold credentials: never printed, logged or echoed in errors.
-SECRET_FIELDS: Final = frozenset({"s3_secret_key", "bootstrap_api_key", "database_url"})
+SECRET_FIELDS: Final = frozenset(
+    {"s3_secret_key", "bootstrap_api_key", "database_url", "sealing_key"}
+)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

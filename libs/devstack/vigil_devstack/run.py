@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from vigil_common.sealing import generate_key
 from vigil_devstack.services import (
     ServiceProcess,
     python_env,
@@ -39,6 +40,17 @@ EXTERNAL: Final = {
 
 def _raise_interrupt(_sig: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _sealing_key(home: Path) -> dict[str, str]:
+    """``VIGIL_SEALING_KEY``: the one set, or one made once for this home and kept there."""
+    if os.environ.get("VIGIL_SEALING_KEY"):
+        return {}
+    path = home / "sealing.key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(generate_key())
+    return {"VIGIL_SEALING_KEY": path.read_text().strip()}
 
 
 def _dev_key(env: Mapping[str, str]) -> str | None:
@@ -97,7 +109,7 @@ def run(home: Path) -> int:
     skip = [name for name, setting in EXTERNAL.items() if os.environ.get(setting)]
     port = int(os.environ.get("VIGIL_GATEWAY_PORT", "8080"))
     with start_stack(home, skip=skip) as stack:
-        env = python_env({"VIGIL_S3_CREATE_BUCKET": "true", **stack.env})
+        env = python_env({"VIGIL_S3_CREATE_BUCKET": "true", **stack.env, **_sealing_key(home)})
         run_migrations(env)
         key = _dev_key(env)
         services = start_all(env, home / "logs", port)
