@@ -118,7 +118,7 @@ def submit(system: System, archive: bytes) -> str:
 def wait_for(system: System, scan_id: str, statuses: tuple[str, ...], timeout: float = 90) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        scan = call(system, "GET", f"/v1/scans/{scan_id}")
+        scan = call(system, "GET", f"/v1/scans/{scan_id}?include_findings=true")
         if scan["status"] in statuses:
             return scan
         time.sleep(0.05)
@@ -226,7 +226,7 @@ def test_a_duplicate_publish_creates_no_second_run(system: System) -> None:
     # Even past the duplicate window, a replay of a finished scan changes nothing.
     assert asyncio.run(_publish_again(system, event, f"{scan_id}:replayed")) is False
     time.sleep(2)
-    again = call(system, "GET", f"/v1/scans/{scan_id}")
+    again = call(system, "GET", f"/v1/scans/{scan_id}?include_findings=true")
     assert again["status"] == "completed"
     assert again["history"] == scan["history"]
     assert len(again["findings"]) == len(scan["findings"]) == 2

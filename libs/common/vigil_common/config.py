@@ -40,6 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     gateway_port: Port = 8080
     bootstrap_api_key: str | None = None
     max_upload_bytes: Positive = 100 * 1024 * 1024
+    upload_url_expiry_seconds: Positive = 3600
     public_url: str | None = None
 
     health_host: str = "127.0.0.1"

@@ -38,8 +38,11 @@ class ScanRequested(Event, frozen=True, kw_only=True):
 
     source_type: Literal["upload", "git"]
     upload_key: str | None = None
+    archive_format: str = "zip"
     repo_url: str | None = None
     ref: str | None = None
+    # The per-request git token, sealed for ingest (vigil_common.sealing, purpose "git-token").
+    git_token_sealed: str | None = None
 
 
 class TreeStored(Event, frozen=True, kw_only=True):

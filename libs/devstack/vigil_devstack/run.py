@@ -83,7 +83,8 @@ Vigil is running at {url}   (data in {home}, logs in {home / "logs"})
     curl -sS -X POST "{url}/v1/scans?project=demo" \\
       -H "Authorization: Bearer {shown}" \\
       -H "Content-Type: application/zip" --data-binary @demo.zip
-    curl -sS "{url}/v1/scans/<id from the answer above>" -H "Authorization: Bearer {shown}"
+    curl -sS "{url}/v1/scans/<id from the answer above>?include_findings=true" \\
+      -H "Authorization: Bearer {shown}"
 
 Press Ctrl-C to stop.
 """

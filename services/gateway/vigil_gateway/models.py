@@ -1,11 +1,25 @@
-"""Response bodies of the scan API (msgspec Structs, encoded as JSON)."""
+"""Request and response bodies of the v1 API (msgspec Structs, encoded as JSON)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 import msgspec
+
+SourceType = Literal["zip", "tar.gz", "git"]
+
+
+class CreateScan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /v1/scans`` with a JSON body: an archive to upload next, or a git repository."""
+
+    source_type: SourceType
+    project: str | None = None
+    repo_url: str | None = None
+    ref: str | None = None
+    git_token: str | None = None
+    language: str | None = None
 
 
 class Source(msgspec.Struct):
@@ -39,6 +53,7 @@ class FindingOut(msgspec.Struct):
     """A finding as the API shows it."""
 
     id: uuid.UUID
+    scan_id: uuid.UUID
     fingerprint: str
     scanner: str
     rule_id: str
@@ -55,10 +70,20 @@ class FindingOut(msgspec.Struct):
     snippet: str
     status: str
     filter_reason: str | None
+    created_at: dt.datetime
 
 
-class ScanOut(msgspec.Struct):
-    """A scan: status and stage, source, counts, history and (once known) its findings."""
+class UploadTarget(msgspec.Struct):
+    """Where to PUT the archive of a scan created without one (valid until ``expires_at``)."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: dt.datetime
+
+
+class ScanSummary(msgspec.Struct, kw_only=True):
+    """A scan in listings: status and stage, source, counts."""
 
     id: uuid.UUID
     project: str
@@ -70,7 +95,27 @@ class ScanOut(msgspec.Struct):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     files: FileCounts
-    languages: dict[str, int]
     finding_counts: dict[str, int]
-    history: list[HistoryEntry]
-    findings: list[FindingOut]
+
+
+class ScanOut(ScanSummary, kw_only=True):
+    """One scan in full: adds languages, history, findings when asked for, and upload target."""
+
+    languages: dict[str, int] = msgspec.field(default_factory=dict)
+    history: list[HistoryEntry] = msgspec.field(default_factory=list)
+    findings: list[FindingOut] | None = None
+    upload: UploadTarget | None = None
+
+
+class ScanList(msgspec.Struct):
+    """A page of scans, newest first; pass ``next_cursor`` as ``?cursor=`` for the next."""
+
+    items: list[ScanSummary]
+    next_cursor: str | None
+
+
+class FindingList(msgspec.Struct):
+    """A page of findings, newest first; pass ``next_cursor`` as ``?cursor=`` for the next."""
+
+    items: list[FindingOut]
+    next_cursor: str | None

@@ -1,20 +1,48 @@
-"""The gateway's scan domain: creating scans and reading them back, scoped to an organisation."""
+"""The gateway's scan domain in SQL: create, read, list, start and cancel, scoped to an org."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
+import msgspec
 
 from vigil_common.db import Pool
-from vigil_common.scans import record_event
+from vigil_common.scans import TERMINAL, record_event
 from vigil_gateway.errors import invalid
-from vigil_gateway.models import FileCounts, FindingOut, HistoryEntry, ScanOut, Source
+from vigil_gateway.models import (
+    FileCounts,
+    FindingOut,
+    HistoryEntry,
+    ScanList,
+    ScanOut,
+    ScanSummary,
+    Source,
+)
+from vigil_gateway.pagination import Page, encode_cursor, keyset_clause
 
 PROJECT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 DEFAULT_PROJECT: Final = "default"
+STATUSES: Final = frozenset({"created", "queued", "running", *TERMINAL})
+
+_SELECT: Final = "SELECT s.*, p.name AS project FROM scans s JOIN projects p ON p.id = s.project_id"
+
+
+class NewScan(msgspec.Struct, kw_only=True, frozen=True):
+    """What the gateway records when a scan is created."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    project: str
+    source_type: str
+    status: str
+    archive_format: str | None = None
+    upload_key: str | None = None
+    repo_url: str | None = None
+    ref: str | None = None
 
 
 def parse_project(name: str | None) -> str:
@@ -29,79 +57,143 @@ def parse_project(name: str | None) -> str:
     return name
 
 
-async def create_upload_scan(
-    pool: Pool, org_id: uuid.UUID, project: str, scan_id: uuid.UUID, upload_key: str, fmt: str
-) -> None:
-    """Record a queued scan of an uploaded archive (its project created on first use)."""
+async def create_scan(pool: Pool, scan: NewScan) -> None:
+    """Record a scan (its project created on first use) and the first step of its history."""
     async with pool.acquire() as conn, conn.transaction():
         project_id = await conn.fetchval(
             "INSERT INTO projects (org_id, name) VALUES ($1, $2) ON CONFLICT (org_id, name)"
             " DO UPDATE SET name = EXCLUDED.name RETURNING id",
-            org_id,
-            project,
+            scan.org_id,
+            scan.project,
         )
         await conn.execute(
             "INSERT INTO scans (id, org_id, project_id, source_type, archive_format, upload_key,"
-            " status) VALUES ($1, $2, $3, 'upload', $4, $5, 'queued')",
+            " repo_url, ref, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            scan.id,
+            scan.org_id,
+            project_id,
+            scan.source_type,
+            scan.archive_format,
+            scan.upload_key,
+            scan.repo_url,
+            scan.ref,
+            scan.status,
+        )
+        await record_event(conn, scan.id, scan.status, scan.status)
+
+
+async def queue_created_scan(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> bool:
+    """Move a scan waiting for its upload to ``queued``; False if it was not waiting."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "UPDATE scans SET status = 'queued', updated_at = now()"
+            " WHERE id = $1 AND org_id = $2 AND status = 'created' RETURNING id",
             scan_id,
             org_id,
-            project_id,
-            fmt,
-            upload_key,
         )
-        await record_event(conn, scan_id, "queued", "queued")
+        if row is not None:
+            await record_event(conn, scan_id, "queued", "queued")
+        return row is not None
 
 
-async def load_scan(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> ScanOut | None:
-    """The scan with its history and findings, if it belongs to ``org_id``."""
-    row = await pool.fetchrow(
-        "SELECT s.*, p.name AS project FROM scans s JOIN projects p ON p.id = s.project_id"
-        " WHERE s.id = $1 AND s.org_id = $2",
-        scan_id,
-        org_id,
-    )
+async def cancel_scan(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> bool:
+    """End a scan that has not finished as ``cancelled``; False if it already ended."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "UPDATE scans SET status = 'cancelled', finished_at = now(), updated_at = now()"
+            " WHERE id = $1 AND org_id = $2 AND NOT status = ANY($3::text[]) RETURNING stage",
+            scan_id,
+            org_id,
+            list(TERMINAL),
+        )
+        if row is not None:
+            await record_event(conn, scan_id, "cancelled", "cancelled", row["stage"])
+        return row is not None
+
+
+async def scan_row(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> asyncpg.Record | None:
+    """The scan's row with its project name, if it belongs to ``org_id``."""
+    return await pool.fetchrow(f"{_SELECT} WHERE s.id = $1 AND s.org_id = $2", scan_id, org_id)
+
+
+async def load_scan(
+    pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID, *, with_findings: bool = False
+) -> ScanOut | None:
+    """The scan with its history (and findings when asked), if it belongs to ``org_id``."""
+    row = await scan_row(pool, org_id, scan_id)
     if row is None:
         return None
     history = await pool.fetch(
         "SELECT name, status, stage, detail, at FROM scan_events WHERE scan_id = $1 ORDER BY seq",
         scan_id,
     )
-    findings = await pool.fetch(
-        "SELECT * FROM findings WHERE scan_id = $1 ORDER BY"
-        " array_position(ARRAY['critical','high','medium','low','info'], severity),"
-        " file_path, start_line",
-        scan_id,
-    )
-    return _scan_out(row, history, findings)
-
-
-def _scan_out(
-    row: asyncpg.Record, history: list[asyncpg.Record], findings: list[asyncpg.Record]
-) -> ScanOut:
+    findings = None
+    if with_findings:
+        rows = await pool.fetch(
+            "SELECT * FROM findings WHERE scan_id = $1 ORDER BY"
+            " array_position(ARRAY['critical','high','medium','low','info'], severity),"
+            " file_path, start_line",
+            scan_id,
+        )
+        findings = [finding_out(finding) for finding in rows]
     return ScanOut(
-        id=row["id"],
-        project=row["project"],
-        status=row["status"],
-        stage=row["stage"],
-        error=row["error"],
-        source=Source(
+        **_summary_fields(row),
+        languages=row["languages"] or {},
+        history=[HistoryEntry(**dict(entry)) for entry in history],
+        findings=findings,
+    )
+
+
+async def list_scans(
+    pool: Pool,
+    org_id: uuid.UUID,
+    page: Page,
+    *,
+    statuses: list[str],
+    project: str | None,
+    since: dt.datetime | None,
+) -> ScanList:
+    """A page of the organisation's scans, newest first, filtered."""
+    keyset, args = keyset_clause(page, 5, "s")
+    rows = await pool.fetch(
+        f"{_SELECT} WHERE s.org_id = $1 AND (cardinality($2::text[]) = 0 OR s.status = ANY($2))"
+        f" AND ($3::text IS NULL OR p.name = $3) AND ($4::timestamptz IS NULL OR"
+        f" s.created_at >= $4) AND {keyset} ORDER BY s.created_at DESC, s.id DESC"
+        f" LIMIT {page.limit + 1}",
+        org_id,
+        statuses,
+        project,
+        since,
+        *args,
+    )
+    items = [ScanSummary(**_summary_fields(row)) for row in rows[: page.limit]]
+    more = len(rows) > page.limit
+    last = rows[page.limit - 1] if more else None
+    return ScanList(items, encode_cursor(last["created_at"], last["id"]) if last else None)
+
+
+def _summary_fields(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "project": row["project"],
+        "status": row["status"],
+        "stage": row["stage"],
+        "error": row["error"],
+        "source": Source(
             type=row["source_type"],
             format=row["archive_format"],
             repo_url=row["repo_url"],
             ref=row["ref"],
             commit=row["commit_sha"],
         ),
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        files=FileCounts(total=row["total_files"], bytes=row["total_bytes"]),
-        languages=row["languages"] or {},
-        finding_counts=row["finding_counts"] or {},
-        history=[HistoryEntry(**dict(entry)) for entry in history],
-        findings=[_finding_out(finding) for finding in findings],
-    )
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+        "files": FileCounts(total=row["total_files"], bytes=row["total_bytes"]),
+        "finding_counts": row["finding_counts"] or {},
+    }
 
 
-def _finding_out(row: asyncpg.Record) -> FindingOut:
-    fields = {name: row[name] for name in FindingOut.__struct_fields__}
-    return FindingOut(**fields)
+def finding_out(row: asyncpg.Record) -> FindingOut:
+    """A finding row as the API shows it."""
+    return FindingOut(**{name: row[name] for name in FindingOut.__struct_fields__})

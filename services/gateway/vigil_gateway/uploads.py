@@ -13,36 +13,33 @@ from vigil_gateway.errors import ApiError
 ARCHIVE_TYPES: Final = {
     "application/zip": "zip",
     "application/x-zip-compressed": "zip",
+    "application/gzip": "tar.gz",
+    "application/x-gzip": "tar.gz",
+    "application/x-tar+gzip": "tar.gz",
 }
-_ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
+CONTENT_TYPES: Final = {"zip": "application/zip", "tar.gz": "application/gzip"}
+EXTENSIONS: Final = {"zip": "zip", "tar.gz": "tar.gz"}
+_MAGIC: Final = {"zip": (b"PK\x03\x04", b"PK\x05\x06"), "tar.gz": (b"\x1f\x8b",)}
 _SPOOL_IN_MEMORY: Final = 8 * 1024 * 1024
 _CHUNK: Final = 256 * 1024
 
 
-def archive_format(request: web.Request) -> str:
-    """The archive format the request declares, or 415 listing what is accepted."""
-    fmt = ARCHIVE_TYPES.get(request.content_type)
-    if fmt is None:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            f"send the archive with Content-Type: application/zip (got {request.content_type!r})",
-            {"accepted": sorted(ARCHIVE_TYPES)},
-        )
-    return fmt
+def archive_format(content_type: str) -> str | None:
+    """The archive format a request's Content-Type declares, or ``None``."""
+    return ARCHIVE_TYPES.get(content_type)
 
 
-async def receive_archive(request: web.Request, max_bytes: int) -> IO[bytes]:
+async def receive_archive(request: web.Request, fmt: str, max_bytes: int) -> IO[bytes]:
     """Copy the body to a spool file (in memory while small) and return it rewound.
 
-    Answers 413 as soon as the body passes ``max_bytes``, 422 if it is empty or not a ZIP.
+    Answers 413 as soon as the body passes ``max_bytes``, 422 if it is empty or not ``fmt``.
     """
     if request.content_length is not None and request.content_length > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - returned open
     try:
         await _copy_capped(request, spool, max_bytes)
-        _check_zip(spool)
+        _check_magic(spool, fmt)
     except BaseException:
         spool.close()
         raise
@@ -54,24 +51,36 @@ async def _copy_capped(request: web.Request, spool: IO[bytes], max_bytes: int) -
     async for chunk in request.content.iter_chunked(_CHUNK):
         received += len(chunk)
         if received > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large(max_bytes)
         spool.write(chunk)
     spool.seek(0)
 
 
-def _check_zip(spool: IO[bytes]) -> None:
+def _check_magic(spool: IO[bytes], fmt: str) -> None:
     head = spool.read(4)
     spool.seek(0)
     if not head:
-        raise ApiError(422, "empty_archive", "the request body is empty: send the ZIP archive")
-    if head not in _ZIP_MAGIC:
-        raise ApiError(422, "invalid_archive", "the request body is not a ZIP archive")
+        raise ApiError(422, "empty_archive", "the request body is empty: send the archive")
+    if not head.startswith(_MAGIC[fmt]):
+        raise ApiError(422, "invalid_archive", f"the request body is not a {fmt} archive")
 
 
-def _too_large(max_bytes: int) -> ApiError:
+def too_large(max_bytes: int) -> ApiError:
+    """The 413 for an archive past the configured limit."""
     return ApiError(
         413,
         "payload_too_large",
         f"the archive is larger than the {max_bytes} bytes this server accepts",
         {"max_bytes": max_bytes},
+    )
+
+
+def unsupported(content_type: str) -> ApiError:
+    """The 415 for a body that is neither JSON nor a supported archive."""
+    return ApiError(
+        415,
+        "unsupported_media_type",
+        "send JSON (application/json) or an archive (application/zip, application/gzip);"
+        f" got {content_type!r}",
+        {"accepted": ["application/json", *sorted(ARCHIVE_TYPES)]},
     )

@@ -1,0 +1,80 @@
+"""Decoding request bodies and query parameters into msgspec Structs, with 422s that say where."""
+
+from __future__ import annotations
+
+import re
+from typing import Final, TypeVar
+
+import msgspec
+from aiohttp import web
+
+from vigil_gateway.errors import ApiError, invalid
+
+T = TypeVar("T")
+
+_PATH: Final = re.compile(r" - at `\$\.?([^`]*)`$")
+_UNKNOWN: Final = re.compile(r"unknown field `([^`]*)`")
+MAX_JSON_BYTES: Final = 1024 * 1024
+
+
+async def decode_json(request: web.Request, kind: type[T]) -> T:
+    """The request's JSON body as ``kind``; 415 unless JSON, 422 naming the bad field."""
+    if request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send a JSON body with Content-Type: application/json (got {request.content_type!r})",
+        )
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise ApiError(
+            413, "payload_too_large", f"JSON bodies are limited to {MAX_JSON_BYTES} bytes"
+        )
+    return decode_bytes(raw, kind)
+
+
+def decode_bytes(raw: bytes, kind: type[T]) -> T:
+    """Decode JSON ``raw`` as ``kind`` or raise a 422 with the field and the reason."""
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as exc:
+        raise _field_error(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise invalid(f"the body is not valid JSON: {exc}") from None
+
+
+def _field_error(message: str) -> ApiError:
+    match = _PATH.search(message)
+    reason = _PATH.sub("", message)
+    prefix = match.group(1) if match else ""
+    unknown = _UNKNOWN.search(reason)
+    if unknown:  # msgspec names the object, not the field: point at the field itself
+        prefix = ".".join(filter(None, (prefix, unknown.group(1))))
+    field = prefix or "body"
+    return invalid(f"{field}: {reason}", field=field, reason=reason)
+
+
+def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``low..high``; 422 otherwise."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(f"{name} must be an integer", field=name) from None
+    if not low <= value <= high:
+        raise invalid(f"{name} must be between {low} and {high}", field=name)
+    return value
+
+
+def query_list(request: web.Request, name: str, allowed: frozenset[str] | None = None) -> list[str]:
+    """A comma-separated (or repeated) query parameter, each value checked against ``allowed``."""
+    values = [v for raw in request.query.getall(name, []) for v in raw.split(",") if v]
+    if allowed is not None:
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise invalid(
+                f"{name} has unknown values {unknown}; allowed: {sorted(allowed)}", field=name
+            )
+    return values

@@ -1,0 +1,103 @@
+"""HTTP handlers of the v1 findings API: one scan's findings, and findings across scans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Final
+
+from aiohttp import web
+
+from vigil_common.schemas import SEVERITIES
+from vigil_gateway import scans
+from vigil_gateway.appkeys import POOL
+from vigil_gateway.auth import require
+from vigil_gateway.bodies import query_list
+from vigil_gateway.errors import invalid, not_found
+from vigil_gateway.models import FindingList
+from vigil_gateway.pagination import Page, encode_cursor, keyset_clause, page_of
+from vigil_gateway.scans_api import json_response, scan_id_of
+from vigil_gateway.sql import Where
+
+FINDING_STATUSES: Final = frozenset({"reported", "filtered"})
+
+
+def finding_filters(request: web.Request, org_id: uuid.UUID) -> Where:
+    """The filters of a findings listing (every value parameterised)."""
+    q = request.query
+    where = Where().add("f.org_id = ?", org_id)
+    where.add_if(query_list(request, "severity", frozenset(SEVERITIES)), "f.severity = ANY(?)")
+    where.add_if(query_list(request, "status", FINDING_STATUSES), "f.status = ANY(?)")
+    where.add_if(query_list(request, "rule_id"), "f.rule_id = ANY(?)")
+    where.add_if(query_list(request, "scanner"), "f.scanner = ANY(?)")
+    where.add_if(query_list(request, "cwe"), "f.cwe && ?::text[]")
+    where.add_if(q.get("project"), "p.name = ?")
+    where.add_if(q.get("file_prefix"), "starts_with(f.file_path, ?)")
+    where.add_if(_since(request), "f.created_at >= ?")
+    return where
+
+
+def _since(request: web.Request) -> dt.datetime | None:
+    raw = request.query.get("since")
+    if raw is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid("since must be an ISO 8601 date or time", field="since") from None
+
+
+async def _page(request: web.Request, where: Where, page: Page) -> FindingList:
+    keyset, args = keyset_clause(page, where.next_param, "f")
+    # Only fixed condition text is formatted in; every value is a $n parameter (sql.Where).
+    rows = await request.app[POOL].fetch(
+        "SELECT f.* FROM findings f JOIN projects p ON p.id = f.project_id"  # noqa: S608
+        f" WHERE {where.sql} AND {keyset} ORDER BY f.created_at DESC, f.id DESC"
+        f" LIMIT {page.limit + 1}",
+        *where.args,
+        *args,
+    )
+    items = [scans.finding_out(row) for row in rows[: page.limit]]
+    last = rows[page.limit - 1] if len(rows) > page.limit else None
+    cursor = encode_cursor(last["created_at"], last["id"]) if last else None
+    return FindingList(items, cursor)
+
+
+async def list_findings(request: web.Request) -> web.Response:
+    """``GET /v1/findings``: across scans, filtered and cursor-paginated."""
+    principal = require(request, "scans:read")
+    where = finding_filters(request, principal.org_id)
+    where.add_if(query_list(request, "scan_id"), "f.scan_id::text = ANY(?)")
+    return json_response(await _page(request, where, page_of(request)))
+
+
+async def scan_findings(request: web.Request) -> web.Response:
+    """``GET /v1/scans/{id}/findings``: one scan's findings, with the same filters."""
+    principal = require(request, "scans:read")
+    scan_id = scan_id_of(request)
+    if await scans.scan_row(request.app[POOL], principal.org_id, scan_id) is None:
+        raise not_found("scan")
+    where = finding_filters(request, principal.org_id).add("f.scan_id = ?", scan_id)
+    return json_response(await _page(request, where, page_of(request)))
+
+
+async def get_finding(request: web.Request) -> web.Response:
+    """``GET /v1/findings/{id}``."""
+    principal = require(request, "scans:read")
+    try:
+        finding_id = uuid.UUID(request.match_info["finding_id"])
+    except ValueError:
+        raise not_found("finding") from None
+    row = await request.app[POOL].fetchrow(
+        "SELECT * FROM findings WHERE id = $1 AND org_id = $2", finding_id, principal.org_id
+    )
+    if row is None:
+        raise not_found("finding")
+    return json_response(scans.finding_out(row))
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the findings API."""
+    app.router.add_get("/v1/findings", list_findings)
+    app.router.add_get("/v1/findings/{finding_id}", get_finding)
+    app.router.add_get("/v1/scans/{scan_id}/findings", scan_findings)
