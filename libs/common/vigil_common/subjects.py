@@ -16,6 +16,9 @@ SCAN_HUNTED: Final = "vigil.scan.hunted"
 SCAN_COMPLETED: Final = "vigil.scan.completed"
 SCAN_FAILED: Final = "vigil.scan.failed"
 
+# Core NATS (not stored): every gateway replica evicts a revoked key from its cache at once.
+KEYS_REVOKED: Final = "vigil.keys.revoked"
+
 Stage = Literal["ingest", "static", "hunt", "validate", "notify"]
 
 

@@ -264,5 +264,7 @@ async def test_every_endpoint_guards_its_resource(
     denied = await client.request(method, url, headers={"X-API-Key": lacking or ""})
     assert denied.status == 403
     assert (await denied.json())["error"]["details"] == {"scope": scope}
-    await pool.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id = $1", other.org_id)
+    other_key = await pool.fetchval("SELECT id FROM api_keys WHERE org_id = $1", other.org_id)
+    revoked = await client.delete(f"/v1/keys/{other_key}", headers=auth(other))
+    assert revoked.status == 204
     assert (await client.request(method, url, headers=auth(other))).status == 401

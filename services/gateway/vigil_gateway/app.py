@@ -17,9 +17,10 @@ from vigil_common.health import ReadinessCheck, add_health_routes
 from vigil_common.logs import setup_logging
 from vigil_common.storage import ObjectStore
 from vigil_gateway import views
-from vigil_gateway.appkeys import JETSTREAM, NATS_CLIENT, POOL, SETTINGS, STORE
+from vigil_gateway.appkeys import JETSTREAM, KEY_CACHE, NATS_CLIENT, POOL, SETTINGS, STORE
 from vigil_gateway.auth import auth_middleware
 from vigil_gateway.errors import error_middleware
+from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,11 @@ async def _message_bus(app: web.Application) -> AsyncIterator[None]:
     nc, js = await bus.connect(app[SETTINGS], "gateway")
     await bus.ensure_stream(js)
     app[NATS_CLIENT], app[JETSTREAM] = nc, js
+    app[KEY_CACHE] = KeyCache(app[POOL])
+    revocations = await app[KEY_CACHE].listen(nc)
     yield
+    await revocations.unsubscribe()
+    await app[KEY_CACHE].close()
     await nc.drain()
 
 

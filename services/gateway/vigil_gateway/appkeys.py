@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.storage import ObjectStore
+from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import Principal
 
 SETTINGS: Final = web.AppKey("settings", Settings)
@@ -18,5 +19,6 @@ POOL: Final = web.AppKey("pool", Pool)
 STORE: Final = web.AppKey("store", ObjectStore)
 NATS_CLIENT: Final = web.AppKey("nats", NATS)
 JETSTREAM: Final = web.AppKey("jetstream", JetStreamContext)
+KEY_CACHE: Final = web.AppKey("key_cache", KeyCache)
 
 PRINCIPAL: Final = web.RequestKey("principal", Principal)

@@ -7,9 +7,9 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from vigil_gateway.appkeys import POOL, PRINCIPAL
+from vigil_gateway.appkeys import KEY_CACHE, PRINCIPAL
 from vigil_gateway.errors import ApiError
-from vigil_gateway.keys import Principal, find_principal
+from vigil_gateway.keys import Principal
 
 PROTECTED_PREFIX: Final = "/v1/"
 
@@ -33,7 +33,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 "unauthenticated",
                 "send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
             )
-        principal = await find_principal(request.app[POOL], key)
+        principal = await request.app[KEY_CACHE].principal(key)
         if principal is None:
             raise ApiError(401, "invalid_api_key", "the API key is unknown, revoked or expired")
         request[PRINCIPAL] = principal

@@ -7,8 +7,9 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from typing import Final
+from typing import Final, Literal, get_args
 
+import asyncpg
 import msgspec
 
 from vigil_common.db import Pool
@@ -16,7 +17,11 @@ from vigil_common.db import Pool
 KEY_PREFIX: Final = "vgl_"
 DISPLAY_CHARS: Final = 12
 
-SCOPES: Final = (
+
+DEV_ORGANISATION: Final = "dev"
+
+
+Scope = Literal[
     "scans:read",
     "scans:write",
     "scans:manage",
@@ -24,9 +29,9 @@ SCOPES: Final = (
     "reports:read",
     "webhooks:manage",
     "keys:manage",
-)
-
-DEV_ORGANISATION: Final = "dev"
+]
+SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
+DEFAULT_SCOPES: Final[tuple[Scope, ...]] = ("scans:read", "reports:read")
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -35,6 +40,11 @@ class Principal(msgspec.Struct, frozen=True):
     key_id: uuid.UUID
     org_id: uuid.UUID
     scopes: frozenset[str]
+    expires_at: dt.datetime | None = None
+
+    def expired(self) -> bool:
+        """Whether the key has passed its expiry."""
+        return self.expires_at is not None and self.expires_at <= dt.datetime.now(dt.UTC)
 
 
 def generate_key() -> str:
@@ -53,17 +63,55 @@ def display_prefix(key: str) -> str:
     return key[:DISPLAY_CHARS]
 
 
-async def find_principal(pool: Pool, key: str) -> Principal | None:
-    """The principal for a presented key, or ``None`` if unknown, revoked or expired."""
+async def lookup_key(pool: Pool, digest: bytes) -> Principal | None:
+    """The principal of a key by its hash, unless revoked (expiry is checked by the caller)."""
     row = await pool.fetchrow(
-        "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1"
-        " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
-        " RETURNING id, org_id, scopes",
-        hash_key(key),
+        "SELECT id, org_id, scopes, expires_at FROM api_keys"
+        " WHERE key_hash = $1 AND revoked_at IS NULL",
+        digest,
     )
     if row is None:
         return None
-    return Principal(row["id"], row["org_id"], frozenset(row["scopes"]))
+    return Principal(row["id"], row["org_id"], frozenset(row["scopes"]), row["expires_at"])
+
+
+async def key_by_hash(pool: Pool, digest: bytes) -> asyncpg.Record | None:
+    """The listing fields of the key with this hash."""
+    return await pool.fetchrow(
+        "SELECT id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at"
+        " FROM api_keys WHERE key_hash = $1",
+        digest,
+    )
+
+
+async def key_by_id(pool: Pool, key_id: uuid.UUID) -> asyncpg.Record | None:
+    """The listing fields of one key."""
+    return await pool.fetchrow(
+        "SELECT id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at"
+        " FROM api_keys WHERE id = $1",
+        key_id,
+    )
+
+
+async def keys_of(pool: Pool, org_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:
+    """The listing fields of the organisation's keys, newest first."""
+    return await pool.fetch(
+        "SELECT id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at"
+        " FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        org_id,
+        limit,
+    )
+
+
+async def revoke_key(pool: Pool, org_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    """Revoke one of the organisation's keys; False if it has no such key."""
+    row = await pool.fetchrow(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+        " WHERE id = $1 AND org_id = $2 RETURNING id",
+        key_id,
+        org_id,
+    )
+    return row is not None
 
 
 async def ensure_organisation(pool: Pool, name: str) -> uuid.UUID:

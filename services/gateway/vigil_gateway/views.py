@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vigil_gateway import findings_api, scans_api
+from vigil_gateway import findings_api, keys_api, scans_api
 
 
 def add_routes(app: web.Application) -> None:
     """Mount the v1 API."""
     scans_api.add_routes(app)
     findings_api.add_routes(app)
+    keys_api.add_routes(app)
