@@ -20,6 +20,7 @@ from vigil_gateway import views
 from vigil_gateway.appkeys import JETSTREAM, KEY_CACHE, NATS_CLIENT, POOL, SETTINGS, STORE
 from vigil_gateway.auth import auth_middleware
 from vigil_gateway.errors import error_middleware
+from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
 
@@ -72,7 +73,7 @@ async def _message_bus(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Build the gateway; its connections open on startup and close on cleanup."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
         client_max_size=settings.max_upload_bytes,
     )
     app[SETTINGS] = settings

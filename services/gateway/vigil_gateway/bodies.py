@@ -25,11 +25,14 @@ async def decode_json(request: web.Request, kind: type[T]) -> T:
             "unsupported_media_type",
             f"send a JSON body with Content-Type: application/json (got {request.content_type!r})",
         )
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    too_large = ApiError(
+        413, "payload_too_large", f"JSON bodies are limited to {MAX_JSON_BYTES} bytes"
+    )
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise too_large
+    raw = await request.read()  # cached by aiohttp: the idempotency middleware may have read it
     if len(raw) > MAX_JSON_BYTES:
-        raise ApiError(
-            413, "payload_too_large", f"JSON bodies are limited to {MAX_JSON_BYTES} bytes"
-        )
+        raise too_large
     return decode_bytes(raw, kind)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import IO
 
 import msgspec
 from aiohttp import web
@@ -21,6 +22,7 @@ from vigil_gateway.appkeys import JETSTREAM, POOL, SETTINGS, STORE
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json, query_list
 from vigil_gateway.errors import ApiError, invalid, not_found
+from vigil_gateway.idempotency import fingerprint, idempotent
 from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
 from vigil_gateway.pagination import page_of
 from vigil_gateway.sources import check_archive_source, check_git_source, seal_token
@@ -51,21 +53,31 @@ def scan_id_of(request: web.Request) -> uuid.UUID:
         raise not_found("scan") from None
 
 
-async def create_scan(request: web.Request) -> web.Response:
+async def create_scan(request: web.Request) -> web.StreamResponse:
     """``POST /v1/scans``: an archive as the body, or JSON describing the source."""
     principal = require(request, "scans:write")
     if request.content_type == "application/json":
         body = await decode_json(request, CreateScan)
         new = await _create_from_json(request, principal.org_id, body)
-    else:
-        fmt = archive_format(request.content_type)
-        if fmt is None:
-            raise unsupported(request.content_type)
-        project = scans.parse_project(request.query.get("project"))
-        new = await _create_from_upload(request, principal.org_id, project, fmt)
-    scan = await scans.load_scan(request.app[POOL], principal.org_id, new.id)
-    if scan is None:  # deleted between two statements of this request
-        raise not_found("scan")
+        return await _created(request, new)
+    fmt = archive_format(request.content_type)
+    if fmt is None:
+        raise unsupported(request.content_type)
+    project = scans.parse_project(request.query.get("project"))
+    limit = request.app[SETTINGS].max_upload_bytes
+    with await receive_archive(request, fmt, limit) as archive:
+        digest = fingerprint(request, iter(lambda: archive.read(1 << 20), b""))
+        archive.seek(0)
+
+        async def store() -> web.StreamResponse:
+            new = await _create_from_upload(request, principal.org_id, project, fmt, archive)
+            return await _created(request, new)
+
+        return await idempotent(request, digest, store)
+
+
+async def _created(request: web.Request, new: scans.NewScan) -> web.Response:
+    scan = await _load(request, new.org_id, new.id)
     if new.status == "created":
         scan.upload = await _upload_target(request, new)
     response = json_response(scan, status=201)
@@ -74,15 +86,14 @@ async def create_scan(request: web.Request) -> web.Response:
 
 
 async def _create_from_upload(
-    request: web.Request, org_id: uuid.UUID, project: str, fmt: str
+    request: web.Request, org_id: uuid.UUID, project: str, fmt: str, archive: IO[bytes]
 ) -> scans.NewScan:
     scan_id = uuid.uuid4()
     new = scans.NewScan(
         id=scan_id, org_id=org_id, project=project, source_type="upload", status="queued",
         archive_format=fmt, upload_key=upload_key(scan_id, EXTENSIONS[fmt]),
     )  # fmt: skip
-    limit = request.app[SETTINGS].max_upload_bytes
-    with scan_context(scan_id), await receive_archive(request, fmt, limit) as archive:
+    with scan_context(scan_id):
         await request.app[STORE].put_fileobj(new.upload_key or "", archive, CONTENT_TYPES[fmt])
         await scans.create_scan(request.app[POOL], new)
         await _enqueue(request, new, None)

@@ -1,0 +1,124 @@
+"""Idempotency-Key: a repeated POST returns the first response and creates nothing new."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from conftest import Tenant, make_tenant
+from vigil_common.config import Settings
+from vigil_common.db import Pool
+from vigil_gateway.app import create_app
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    pool: Pool,
+    nats_js: tuple[NATS, JetStreamContext],
+) -> Client:
+    return await aiohttp_client(create_app(settings))
+
+
+def headers(tenant: Tenant, key: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tenant.key}", "Idempotency-Key": key, **extra}
+
+
+async def scan_count(pool: Pool, tenant: Tenant) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM scans WHERE org_id = $1", tenant.org_id))
+
+
+def archive(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("a.py", text)
+    return buffer.getvalue()
+
+
+async def test_a_repeated_post_replays_the_first_response(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    body = {"source_type": "zip", "project": "ci"}
+    first = await client.post("/v1/scans", json=body, headers=headers(tenant, "job-1"))
+    second = await client.post("/v1/scans", json=body, headers=headers(tenant, "job-1"))
+    assert (first.status, second.status) == (201, 201)
+    assert (await second.json())["id"] == (await first.json())["id"]
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.headers["Location"] == first.headers["Location"]
+    assert "Idempotent-Replayed" not in first.headers
+    assert await scan_count(pool, tenant) == 1
+
+
+async def test_the_same_key_with_another_body_is_refused(client: Client, tenant: Tenant) -> None:
+    await client.post("/v1/scans", json={"source_type": "zip"}, headers=headers(tenant, "k"))
+    other = await client.post(
+        "/v1/scans", json={"source_type": "tar.gz"}, headers=headers(tenant, "k")
+    )
+    assert other.status == 409
+    assert (await other.json())["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_concurrent_identical_posts_create_one_scan(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    body = {"source_type": "zip", "project": "race"}
+    responses = await asyncio.gather(
+        *(client.post("/v1/scans", json=body, headers=headers(tenant, "race")) for _ in range(8))
+    )
+    assert {r.status for r in responses} == {201}
+    ids = {(await r.json())["id"] for r in responses}
+    assert len(ids) == 1
+    assert await scan_count(pool, tenant) == 1
+
+
+async def test_archive_uploads_are_idempotent_on_their_bytes(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    zip_headers = headers(tenant, "upload-1", **{"Content-Type": "application/zip"})
+    first = await client.post("/v1/scans?project=u", data=archive("x = 1"), headers=zip_headers)
+    again = await client.post("/v1/scans?project=u", data=archive("x = 1"), headers=zip_headers)
+    assert (await again.json())["id"] == (await first.json())["id"]
+    changed = await client.post("/v1/scans?project=u", data=archive("x = 2"), headers=zip_headers)
+    assert changed.status == 409
+    assert await scan_count(pool, tenant) == 1
+
+
+async def test_a_failed_request_releases_its_key(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    bad = await client.post(
+        "/v1/scans", json={"source_type": "zip", "oops": 1}, headers=headers(tenant, "fix-me")
+    )
+    assert bad.status == 422
+    fixed = await client.post(
+        "/v1/scans", json={"source_type": "zip"}, headers=headers(tenant, "fix-me")
+    )
+    assert fixed.status == 201
+    assert "Idempotent-Replayed" not in fixed.headers
+
+
+async def test_keys_belong_to_one_organisation(client: Client, tenant: Tenant, pool: Pool) -> None:
+    other = await make_tenant(pool)
+    body = {"source_type": "zip"}
+    mine = await client.post("/v1/scans", json=body, headers=headers(tenant, "shared"))
+    theirs = await client.post("/v1/scans", json=body, headers=headers(other, "shared"))
+    assert (await mine.json())["id"] != (await theirs.json())["id"]
+
+
+async def test_a_malformed_key_is_refused(client: Client, tenant: Tenant) -> None:
+    response = await client.post(
+        "/v1/scans", json={"source_type": "zip"}, headers=headers(tenant, "k" * 300)
+    )
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "invalid_idempotency_key"
