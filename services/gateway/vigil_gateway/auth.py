@@ -12,6 +12,7 @@ from vigil_gateway.errors import ApiError
 from vigil_gateway.keys import Principal
 
 PROTECTED_PREFIX: Final = "/v1/"
+PUBLIC_PATHS: Final = frozenset({"/v1/openapi.json"})
 
 
 def presented_key(request: web.Request) -> str | None:
@@ -25,7 +26,7 @@ def presented_key(request: web.Request) -> str | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Resolve the caller of every ``/v1`` request, or answer 401."""
-    if request.path.startswith(PROTECTED_PREFIX):
+    if request.path.startswith(PROTECTED_PREFIX) and request.path not in PUBLIC_PATHS:
         key = presented_key(request)
         if key is None:
             raise ApiError(

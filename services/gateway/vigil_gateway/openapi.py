@@ -1,0 +1,202 @@
+"""The OpenAPI 3.1 description of the v1 API, generated from the same msgspec Structs the
+handlers decode and encode, and the offline interactive docs at ``/docs``.
+
+Every operation is listed once in :data:`OPERATIONS`; a test checks that the list and the
+router agree, so the document cannot drift from what the server serves.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import swagger_ui_bundle
+from aiohttp import web
+
+from vigil_gateway import keys_api
+from vigil_gateway.errors import ErrorResponse
+from vigil_gateway.models import CreateScan, FindingList, FindingOut, ScanList, ScanOut
+
+SPEC_PATH: Final = "/v1/openapi.json"
+DOCS_PATH: Final = "/docs"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path or query parameter."""
+
+    name: str
+    where: str = "query"
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: what it takes, what it answers, and the scope it needs."""
+
+    method: str
+    path: str
+    summary: str
+    scope: str | None
+    response: type | None
+    status: int = 200
+    body: type | None = None
+    params: tuple[Param, ...] = ()
+    archive_body: bool = False
+
+
+SCAN_ID = Param("scan_id", "path", {"type": "string", "format": "uuid"})
+PAGING = (
+    Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200}),
+    Param("cursor", description="next_cursor of the previous page"),
+)
+FINDING_FILTERS = (
+    Param("severity", description="comma-separated: critical,high,medium,low,info"),
+    Param("status", description="reported or filtered"),
+    Param("rule_id"),
+    Param("scanner"),
+    Param("cwe", description="e.g. CWE-89"),
+    Param("project"),
+    Param("file_prefix"),
+    Param("since", schema={"type": "string", "format": "date-time"}),
+    *PAGING,
+)
+
+OPERATIONS: Final = (
+    Operation("post", "/v1/scans", "Create a scan", "scans:write", ScanOut, 201, CreateScan,
+              (Param("project", description="with an archive body"),), archive_body=True),
+    Operation("get", "/v1/scans", "List scans, newest first", "scans:read", ScanList,
+              params=(Param("status"), Param("project"),
+                      Param("since", schema={"type": "string", "format": "date-time"}), *PAGING)),
+    Operation("get", "/v1/scans/{scan_id}", "Get a scan", "scans:read", ScanOut,
+              params=(SCAN_ID, Param("include_findings", schema={"type": "boolean"}))),
+    Operation("post", "/v1/scans/{scan_id}/start", "Start a scan after its upload",
+              "scans:write", ScanOut, params=(SCAN_ID,)),
+    Operation("post", "/v1/scans/{scan_id}/cancel", "Cancel a scan", "scans:manage", ScanOut,
+              params=(SCAN_ID,)),
+    Operation("get", "/v1/scans/{scan_id}/findings", "A scan's findings", "scans:read",
+              FindingList, params=(SCAN_ID, *FINDING_FILTERS)),
+    Operation("get", "/v1/findings", "Findings across scans", "scans:read", FindingList,
+              params=(Param("scan_id"), *FINDING_FILTERS)),
+    Operation("get", "/v1/findings/{finding_id}", "Get a finding", "scans:read", FindingOut,
+              params=(Param("finding_id", "path", {"type": "string", "format": "uuid"}),)),
+    Operation("post", "/v1/keys", "Create an API key (shown once)", "keys:manage",
+              keys_api.NewKey, 201, keys_api.CreateKey),
+    Operation("get", "/v1/keys", "List API keys", "keys:manage", keys_api.KeyList),
+    Operation("delete", "/v1/keys/{key_id}", "Revoke an API key", "keys:manage", None, 204,
+              params=(Param("key_id", "path", {"type": "string", "format": "uuid"}),)),
+    Operation("get", "/v1/me", "Who is calling", None, keys_api.Me),
+)  # fmt: skip
+
+_ERRORS: Final = {
+    "400": "Malformed request",
+    "401": "Missing, unknown, revoked or expired key",
+    "403": "The key lacks the scope",
+    "404": "Not found in your organisation",
+    "409": "Conflicts with the resource's state",
+    "413": "Too large",
+    "415": "Unsupported Content-Type",
+    "422": "Invalid field (details.field names it)",
+    "503": "A dependency is unavailable; retry later",
+}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": _operation_id(op),
+        "parameters": [
+            {"name": p.name, "in": p.where, "required": p.where == "path", "schema": p.schema,
+             "description": p.description}
+            for p in op.params
+        ],
+        "responses": {str(op.status): _success(op)} | {
+            code: {"description": text, "content": _json(ErrorResponse)}
+            for code, text in _ERRORS.items()
+        },
+    }  # fmt: skip
+    if op.scope:
+        doc["description"] = f"Needs the `{op.scope}` scope."
+    if op.body is not None or op.archive_body:
+        doc["requestBody"] = {"required": True, "content": _request_content(op)}
+    return doc
+
+
+def _operation_id(op: Operation) -> str:
+    words = op.path.strip("/").replace("{", "").replace("}", "").split("/")
+    return "_".join([op.method, *words])
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    if op.response is None:
+        return {"description": "Done"}
+    return {"description": "OK", "content": _json(op.response)}
+
+
+def _request_content(op: Operation) -> dict[str, Any]:
+    content = _json(op.body) if op.body is not None else {}
+    if op.archive_body:
+        for media in ("application/zip", "application/gzip"):
+            content[media] = {"schema": {"type": "string", "contentMediaType": media}}
+    return content
+
+
+def _json(kind: type) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{kind.__name__}"}}}
+
+
+@functools.cache
+def spec() -> bytes:
+    """The OpenAPI document, encoded once."""
+    kinds = {k for op in OPERATIONS for k in (op.body, op.response) if k is not None}
+    _, components = msgspec.json.schema_components(
+        sorted(kinds | {ErrorResponse}, key=lambda k: k.__name__),
+        ref_template="#/components/schemas/{name}",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Vigil", "version": "1", "description": "Self-hosted code scanning"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+        "security": [{"bearer": []}, {"apiKey": []}],
+    }
+    return msgspec.json.encode(document)
+
+
+async def serve_spec(_request: web.Request) -> web.Response:
+    """``GET /v1/openapi.json`` (no key needed)."""
+    return web.Response(body=spec(), content_type="application/json")
+
+
+_DOCS_HTML: Final = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8"><title>Vigil API</title>
+<link rel="stylesheet" href="{DOCS_PATH}/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{DOCS_PATH}/static/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{SPEC_PATH}", dom_id: "#swagger-ui"}});</script>
+</body></html>"""
+
+
+async def serve_docs(_request: web.Request) -> web.Response:
+    """``GET /docs``: Swagger UI from assets installed with the gateway (works offline)."""
+    return web.Response(text=_DOCS_HTML, content_type="text/html")
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the spec and the docs."""
+    app.router.add_get(SPEC_PATH, serve_spec)
+    app.router.add_get(DOCS_PATH, serve_docs)
+    app.router.add_static(f"{DOCS_PATH}/static", Path(swagger_ui_bundle.swagger_ui_path))
