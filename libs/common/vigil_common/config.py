@@ -41,6 +41,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     bootstrap_api_key: str | None = None
     max_upload_bytes: Positive = 100 * 1024 * 1024
     upload_url_expiry_seconds: Positive = 3600
+    # Requests per key and minute, by bucket; scans per organisation and day/month (0: none).
+    rate_limit_reads: Positive = 1200
+    rate_limit_writes: Positive = 300
+    rate_limit_scans: Positive = 60
+    rate_limit_triage: Positive = 300
+    scan_quota_daily: int = 0
+    scan_quota_monthly: int = 0
     public_url: str | None = None
 
     health_host: str = "127.0.0.1"

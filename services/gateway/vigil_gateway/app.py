@@ -17,12 +17,21 @@ from vigil_common.health import ReadinessCheck, add_health_routes
 from vigil_common.logs import setup_logging
 from vigil_common.storage import ObjectStore
 from vigil_gateway import views
-from vigil_gateway.appkeys import JETSTREAM, KEY_CACHE, NATS_CLIENT, POOL, SETTINGS, STORE
+from vigil_gateway.appkeys import (
+    JETSTREAM,
+    KEY_CACHE,
+    NATS_CLIENT,
+    POOL,
+    RATE_LIMITER,
+    SETTINGS,
+    STORE,
+)
 from vigil_gateway.auth import auth_middleware
 from vigil_gateway.errors import error_middleware
 from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
+from vigil_gateway.ratelimit import RateLimiter, add_rate_headers, rate_limit_middleware
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,8 @@ async def _message_bus(app: web.Application) -> AsyncIterator[None]:
     await bus.ensure_stream(js)
     app[NATS_CLIENT], app[JETSTREAM] = nc, js
     app[KEY_CACHE] = KeyCache(app[POOL])
+    app[RATE_LIMITER] = RateLimiter(app[POOL], app[SETTINGS])
+    await app[RATE_LIMITER].forget_old_windows()
     revocations = await app[KEY_CACHE].listen(nc)
     yield
     await revocations.unsubscribe()
@@ -73,10 +84,17 @@ async def _message_bus(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Build the gateway; its connections open on startup and close on cleanup."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[
+            metrics_middleware,
+            error_middleware,
+            auth_middleware,
+            rate_limit_middleware,
+            idempotency_middleware,
+        ],
         client_max_size=settings.max_upload_bytes,
     )
     app[SETTINGS] = settings
+    app.on_response_prepare.append(add_rate_headers)
     app.cleanup_ctx.extend([_database, _object_store, _message_bus])
     add_health_routes(app, _readiness_checks(app))
     views.add_routes(app)

@@ -23,13 +23,19 @@ class ApiError(Exception):
     """An error the caller can act on: an HTTP status, a stable code and a precise message."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details or {}
+        self.headers = headers or {}
 
 
 def not_found(what: str) -> ApiError:
@@ -70,7 +76,12 @@ class ErrorResponse(msgspec.Struct):
 
 
 def error_response(
-    status: int, code: str, message: str, request_id: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     """Render one error in the API's shape."""
     body = ErrorResponse(ErrorBody(code, message, request_id, details or {}))
@@ -78,7 +89,7 @@ def error_response(
         status=status,
         body=msgspec.json.encode(body),
         content_type="application/json",
-        headers={REQUEST_ID_HEADER: request_id},
+        headers={REQUEST_ID_HEADER: request_id, **(headers or {})},
     )
 
 
@@ -89,7 +100,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         response = await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, request_id, exc.details)
+        return error_response(
+            exc.status, exc.code, exc.message, request_id, exc.details, exc.headers
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -25,6 +25,7 @@ from vigil_gateway.errors import ApiError, invalid, not_found
 from vigil_gateway.idempotency import fingerprint, idempotent
 from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
 from vigil_gateway.pagination import page_of
+from vigil_gateway.ratelimit import quota_check
 from vigil_gateway.sources import check_archive_source, check_git_source, seal_token
 from vigil_gateway.uploads import (
     CONTENT_TYPES,
@@ -56,6 +57,7 @@ def scan_id_of(request: web.Request) -> uuid.UUID:
 async def create_scan(request: web.Request) -> web.StreamResponse:
     """``POST /v1/scans``: an archive as the body, or JSON describing the source."""
     principal = require(request, "scans:write")
+    await quota_check(request, request.app[SETTINGS])
     if request.content_type == "application/json":
         body = await decode_json(request, CreateScan)
         new = await _create_from_json(request, principal.org_id, body)
