@@ -5,7 +5,7 @@ The loop settles every message; handlers only return or raise (see :mod:`vigil_c
 ==============================  ==================================================
 the handler                     the loop
 ==============================  ==================================================
-returns                         ``ack()``
+returns                         ``ack()``, confirmed by the server
 payload does not decode         ``term()``, the scan fails with the reason
 raises ``Reject``               ``term()``, the scan fails with the reason
 raises ``Retry(delay)``         ``nak(delay)``; on the last delivery the scan fails
@@ -64,6 +64,7 @@ DUPLICATE_WINDOW_SECONDS: Final = 3600.0
 STREAM_MAX_AGE_SECONDS: Final = 7 * 24 * 3600.0
 MAX_BACKOFF_SECONDS: Final = 60.0
 FETCH_WAIT_SECONDS: Final = 1.0
+ACK_CONFIRM_SECONDS: Final = 5.0
 _ERR_STREAM_NAME_IN_USE: Final = 10058
 
 
@@ -251,8 +252,15 @@ class Consumer:
                 return "gave_up"
             await msg.nak(delay=backoff(delivery))
             return "error"
-        await msg.ack()
+        await self._ack(msg)
         return "ack"
+
+    async def _ack(self, msg: Msg) -> None:
+        # Wait for the server to confirm, so a stopping worker leaves no ack in flight.
+        try:
+            await msg.ack_sync(timeout=ACK_CONFIRM_SECONDS)
+        except (TimeoutError, nats.errors.Error):
+            log.warning("the ack was not confirmed; the message may come again (handled once)")
 
     def _crash_reason(self, exc: BaseException, delivery: int) -> str:
         # Only the exception's type reaches the user: its text may hold internal details.

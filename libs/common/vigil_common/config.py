@@ -64,6 +64,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_archive_files: Positive = 100_000
     max_file_bytes: Positive = 50 * 1024 * 1024
     max_compression_ratio: Positive = 200
+    # Ingest: a source file larger than this is left out of the tree (not refused).
+    max_source_file_bytes: Positive = 2 * 1024 * 1024
+    git_timeout_seconds: Seconds = 300.0
 
     semgrep_bin: str = "semgrep"
     semgrep_rules: str | None = None

@@ -108,6 +108,7 @@ class ManifestFile(msgspec.Struct, frozen=True):
     size: int
     sha256: str
     language: str | None = None
+    lines: int = 0
 
 
 class TreeManifest(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,3 +118,7 @@ class TreeManifest(msgspec.Struct, frozen=True, kw_only=True):
     total_files: int
     total_bytes: int
     languages: dict[str, int] = msgspec.field(default_factory=dict)
+    language_lines: dict[str, int] = msgspec.field(default_factory=dict)
+    ignored_files: int = 0
+    skipped_files: dict[str, str] = msgspec.field(default_factory=dict)
+    commit_sha: str | None = None
