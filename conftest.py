@@ -7,7 +7,6 @@ and the ``VIGIL_S3_*`` settings to run the tests against servers of your own ins
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import uuid
@@ -15,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import nats.js.errors
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -87,11 +85,16 @@ async def store(settings: Settings) -> ObjectStore:
 
 @pytest.fixture
 async def nats_js(settings: Settings) -> AsyncIterator[tuple[NATS, JetStreamContext]]:
-    """A NATS connection and a freshly created, empty pipeline stream."""
+    """A NATS connection and the pipeline stream, emptied and without consumers.
+
+    Purged rather than deleted and recreated: recreating a file-backed stream right after
+    deleting it can fail while the server still removes the old store (err_code 10049).
+    """
     nc, js = await bus.connect(settings, "tests")
-    with contextlib.suppress(nats.js.errors.NotFoundError):  # absent before the first test
-        await js.delete_stream(STREAM)
     await bus.ensure_stream(js)
+    await js.purge_stream(STREAM)
+    for consumer in await js.consumers_info(STREAM):
+        await js.delete_consumer(STREAM, consumer.name)
     yield nc, js
     await nc.drain()
 

@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import signal
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -88,12 +89,14 @@ def system(test_env: dict[str, str]) -> Iterator[System]:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def call(system: System, method: str, path: str, body: bytes | None = None) -> Any:
-    request = urllib.request.Request(
+def call(
+    system: System, method: str, path: str, body: bytes | None = None, kind: str = "zip"
+) -> Any:
+    request = urllib.request.Request(  # the system's loopback gateway
         system.url + path,
         data=body,
         method=method,
-        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/zip"},
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": f"application/{kind}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
@@ -128,8 +131,14 @@ def wait_for(system: System, scan_id: str, statuses: tuple[str, ...], timeout: f
 def test_a_scan_flows_through_every_service_to_completed(system: System) -> None:
     scan = wait_for(system, submit(system, example_zip()), ("completed", "failed"))
     assert scan["status"] == "completed", scan["error"]
-    assert scan["files"] == {"total": 1, "bytes": len((EXAMPLE / "app.py").read_bytes())}
+    size = len((EXAMPLE / "app.py").read_bytes())
+    assert scan["files"] == {
+        "total": 1, "bytes": size, "included": 1, "included_bytes": size, "ignored": 0,
+        "skipped": 0,
+    }  # fmt: skip
     assert scan["languages"] == {"python": 1}
+    assert scan["language_stats"]["python"]["lines"] > 10
+    assert scan["complexity"]["label"] == "small"
     assert [entry["name"] for entry in scan["history"]] == [
         "queued", "ingest.started", "ingest.done", "static.started", "static.done",
         "hunt.started", "hunt.done", "validate.started", "validate.done", "completed",
@@ -272,3 +281,17 @@ def assert_failed(system: System, scan_id: uuid.UUID, reason: str) -> None:
         assert time.monotonic() < deadline, f"scan {scan_id} is still {row['status']}"
         time.sleep(0.1)
     assert row["error"].startswith(reason), row["error"]
+
+
+def test_a_gzipped_tarball_is_scanned_without_its_vendored_code(system: System) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(EXAMPLE / "app.py", arcname="shop/app.py")
+        tar.add(EXAMPLE / "app.py", arcname="shop/node_modules/lib/evil.py")
+    scan_id = str(call(system, "POST", "/v1/scans?project=tgz", buffer.getvalue(), "gzip")["id"])
+    scan = wait_for(system, scan_id, ("completed", "failed"))
+    assert scan["status"] == "completed", scan["error"]
+    assert scan["source"]["format"] == "tar.gz"
+    counts = scan["files"]
+    assert (counts["total"], counts["included"], counts["ignored"]) == (2, 1, 1)
+    assert {f["file_path"] for f in scan["findings"]} == {"app.py"}

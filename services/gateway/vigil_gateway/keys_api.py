@@ -9,7 +9,7 @@ from typing import Annotated, Final
 import msgspec
 from aiohttp import web
 
-from vigil_gateway.appkeys import NATS_CLIENT, POOL, PRINCIPAL
+from vigil_gateway.appkeys import KEY_CACHE, NATS_CLIENT, POOL, PRINCIPAL
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
 from vigil_gateway.errors import ApiError, invalid, not_found
@@ -125,6 +125,7 @@ async def revoke(request: web.Request) -> web.Response:
         raise not_found("key") from None
     if not await revoke_key(request.app[POOL], principal.org_id, key_id):
         raise not_found("key")
+    request.app[KEY_CACHE].evict(key_id)  # here at once; other replicas on the broadcast
     await broadcast_revoked(request.app[NATS_CLIENT], key_id)
     return web.Response(status=204)
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import msgspec
 
-SourceType = Literal["zip", "tar.gz", "git"]
+SourceType = Literal["zip", "tar", "tar.gz", "tar.bz2", "tar.xz", "git"]
 
 
 class CreateScan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -33,10 +33,36 @@ class Source(msgspec.Struct):
 
 
 class FileCounts(msgspec.Struct):
-    """What ingest counted in the source tree (null until ingest has run)."""
+    """What ingest counted (null until ingest has run): every file found, the files scanned,
+    those ignored (vendored, generated, ``.vigilignore``) and those skipped as risky."""
 
     total: int | None = None
     bytes: int | None = None
+    included: int | None = None
+    included_bytes: int | None = None
+    ignored: int | None = None
+    skipped: int | None = None
+
+
+class SkippedFile(msgspec.Struct):
+    """A file left out of the scan, and why (binary, oversized …)."""
+
+    path: str
+    reason: str
+
+
+class LanguageStats(msgspec.Struct):
+    """Files and lines of code in one language."""
+
+    files: int
+    lines: int
+
+
+class Complexity(msgspec.Struct):
+    """How big and varied the code is: a 0-100 score and its label (docs/ingest.md)."""
+
+    score: int
+    label: str
 
 
 class HistoryEntry(msgspec.Struct):
@@ -102,6 +128,9 @@ class ScanOut(ScanSummary, kw_only=True):
     """One scan in full: adds languages, history, findings when asked for, and upload target."""
 
     languages: dict[str, int] = msgspec.field(default_factory=dict)
+    language_stats: dict[str, LanguageStats] = msgspec.field(default_factory=dict)
+    complexity: Complexity | None = None
+    skipped_files: list[SkippedFile] = msgspec.field(default_factory=list)
     history: list[HistoryEntry] = msgspec.field(default_factory=list)
     findings: list[FindingOut] | None = None
     upload: UploadTarget | None = None

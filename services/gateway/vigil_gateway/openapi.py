@@ -19,6 +19,7 @@ from aiohttp import web
 from vigil_gateway import keys_api
 from vigil_gateway.errors import ErrorResponse
 from vigil_gateway.models import CreateScan, FindingList, FindingOut, ScanList, ScanOut
+from vigil_gateway.uploads import CONTENT_TYPES
 
 SPEC_PATH: Final = "/v1/openapi.json"
 DOCS_PATH: Final = "/docs"
@@ -140,7 +141,7 @@ def _success(op: Operation) -> dict[str, Any]:
 def _request_content(op: Operation) -> dict[str, Any]:
     content = _json(op.body) if op.body is not None else {}
     if op.archive_body:
-        for media in ("application/zip", "application/gzip"):
+        for media in sorted(set(CONTENT_TYPES.values())):
             content[media] = {"schema": {"type": "string", "contentMediaType": media}}
     return content
 

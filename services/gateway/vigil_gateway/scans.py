@@ -14,12 +14,15 @@ from vigil_common.db import Pool
 from vigil_common.scans import TERMINAL, record_event
 from vigil_gateway.errors import invalid
 from vigil_gateway.models import (
+    Complexity,
     FileCounts,
     FindingOut,
     HistoryEntry,
+    LanguageStats,
     ScanList,
     ScanOut,
     ScanSummary,
+    SkippedFile,
     Source,
 )
 from vigil_gateway.pagination import Page, encode_cursor, keyset_clause
@@ -139,6 +142,9 @@ async def load_scan(
     return ScanOut(
         **_summary_fields(row),
         languages=row["languages"] or {},
+        language_stats=msgspec.convert(row["language_stats"] or {}, dict[str, LanguageStats]),
+        complexity=_complexity(row),
+        skipped_files=msgspec.convert(row["skipped_files"] or [], list[SkippedFile]),
         history=[HistoryEntry(**dict(entry)) for entry in history],
         findings=findings,
     )
@@ -189,9 +195,22 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, Any]:
         "created_at": row["created_at"],
         "started_at": row["started_at"],
         "finished_at": row["finished_at"],
-        "files": FileCounts(total=row["total_files"], bytes=row["total_bytes"]),
+        "files": FileCounts(
+            total=row["total_files"],
+            bytes=row["total_bytes"],
+            included=row["included_files"],
+            included_bytes=row["included_bytes"],
+            ignored=row["ignored_files"],
+            skipped=row["risky_skipped_files"],
+        ),
         "finding_counts": row["finding_counts"] or {},
     }
+
+
+def _complexity(row: asyncpg.Record) -> Complexity | None:
+    if row["complexity_score"] is None:
+        return None
+    return Complexity(score=row["complexity_score"], label=row["complexity_label"])
 
 
 def finding_out(row: asyncpg.Record) -> FindingOut:

@@ -117,11 +117,11 @@ async def _create_from_json(
         )  # fmt: skip
         await scans.create_scan(request.app[POOL], new)
         return new
-    repo_url = check_git_source(body, settings)
+    source = check_git_source(body, settings)
     sealed = seal_token(body.git_token, settings)
     new = scans.NewScan(
         id=scan_id, org_id=org_id, project=project, source_type="git", status="queued",
-        repo_url=repo_url, ref=body.ref,
+        repo_url=source.url, ref=source.ref,
     )  # fmt: skip
     with scan_context(scan_id):
         await scans.create_scan(request.app[POOL], new)

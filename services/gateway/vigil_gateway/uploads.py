@@ -13,13 +13,29 @@ from vigil_gateway.errors import ApiError
 ARCHIVE_TYPES: Final = {
     "application/zip": "zip",
     "application/x-zip-compressed": "zip",
+    "application/x-tar": "tar",
     "application/gzip": "tar.gz",
     "application/x-gzip": "tar.gz",
     "application/x-tar+gzip": "tar.gz",
+    "application/x-bzip2": "tar.bz2",
+    "application/x-xz": "tar.xz",
 }
-CONTENT_TYPES: Final = {"zip": "application/zip", "tar.gz": "application/gzip"}
-EXTENSIONS: Final = {"zip": "zip", "tar.gz": "tar.gz"}
-_MAGIC: Final = {"zip": (b"PK\x03\x04", b"PK\x05\x06"), "tar.gz": (b"\x1f\x8b",)}
+CONTENT_TYPES: Final = {
+    "zip": "application/zip",
+    "tar": "application/x-tar",
+    "tar.gz": "application/gzip",
+    "tar.bz2": "application/x-bzip2",
+    "tar.xz": "application/x-xz",
+}
+EXTENSIONS: Final = {fmt: fmt for fmt in CONTENT_TYPES}
+# (offset, magic bytes) of each format; plain tar has "ustar" in its first header.
+_MAGIC: Final = {
+    "zip": ((0, b"PK\x03\x04"), (0, b"PK\x05\x06")),
+    "tar": ((257, b"ustar"),),
+    "tar.gz": ((0, b"\x1f\x8b"),),
+    "tar.bz2": ((0, b"BZh"),),
+    "tar.xz": ((0, b"\xfd7zXZ\x00"),),
+}
 _SPOOL_IN_MEMORY: Final = 8 * 1024 * 1024
 _CHUNK: Final = 256 * 1024
 
@@ -57,11 +73,11 @@ async def _copy_capped(request: web.Request, spool: IO[bytes], max_bytes: int) -
 
 
 def _check_magic(spool: IO[bytes], fmt: str) -> None:
-    head = spool.read(4)
+    head = spool.read(512)
     spool.seek(0)
     if not head:
         raise ApiError(422, "empty_archive", "the request body is empty: send the archive")
-    if not head.startswith(_MAGIC[fmt]):
+    if not any(head[at : at + len(magic)] == magic for at, magic in _MAGIC[fmt]):
         raise ApiError(422, "invalid_archive", f"the request body is not a {fmt} archive")
 
 
@@ -80,7 +96,7 @@ def unsupported(content_type: str) -> ApiError:
     return ApiError(
         415,
         "unsupported_media_type",
-        "send JSON (application/json) or an archive (application/zip, application/gzip);"
+        "send JSON (application/json) or an archive (application/zip, application/gzip, …);"
         f" got {content_type!r}",
         {"accepted": ["application/json", *sorted(ARCHIVE_TYPES)]},
     )

@@ -28,6 +28,7 @@ from nats.js import JetStreamContext
 from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.errors import Reject
+from vigil_common.repo_urls import RepoSource
 from vigil_common.schemas import ScanRequested
 from vigil_common.sealing import seal
 from vigil_common.storage import ObjectStore
@@ -35,7 +36,6 @@ from vigil_common.trees import decode_manifest
 from vigil_common.worker import StageContext
 from vigil_ingest.gitfetch import GitFetchFailed, GitOptions, explain_failure, fetch_repo
 from vigil_ingest.handlers import make_handler
-from vigil_ingest.repo_urls import RepoSource
 
 TOKEN = "ghp_TestToken_0123456789abcdef"
 EXPECTED_AUTH = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()

@@ -27,7 +27,7 @@ from typing import Final
 from yarl import URL
 
 from vigil_common.netguard import BlockedDestination, check_url, resolve_checked
-from vigil_ingest.repo_urls import RepoSource
+from vigil_common.repo_urls import RepoSource
 
 log = logging.getLogger(__name__)
 

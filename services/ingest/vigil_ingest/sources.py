@@ -12,6 +12,7 @@ from typing import Final
 
 from vigil_common.config import Settings
 from vigil_common.errors import Reject, Retry, StorageError
+from vigil_common.repo_urls import InvalidRepoUrl, normalise
 from vigil_common.schemas import ScanRequested
 from vigil_common.sealing import SealingError, unseal
 from vigil_common.storage import ObjectMissing, ObjectStore
@@ -19,7 +20,6 @@ from vigil_ingest.classify import walk_files
 from vigil_ingest.extract import extract_archive
 from vigil_ingest.gitfetch import GitFetchFailed, GitOptions, fetch_repo
 from vigil_ingest.limits import ArchiveRefused, Limits
-from vigil_ingest.repo_urls import InvalidRepoUrl, normalise
 
 GIT_TOKEN_PURPOSE: Final = "git-token"  # noqa: S105 a sealing purpose, not a secret
 

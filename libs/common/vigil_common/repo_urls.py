@@ -1,5 +1,7 @@
 """Turn the repository URL and ref a user sent into one https URL and a checked ref.
 
+Shared by the gateway (which refuses a bad source at once, 422) and ingest (which fetches it).
+
 Accepted forms: ``https://host/owner/repo`` (with or without ``.git``), a browser URL
 ``https://host/owner/repo/tree/<branch>`` (GitLab's ``/-/tree/`` too; the branch is used when
 no ref was given), ``git@host:owner/repo.git`` and ``ssh://git@host/owner/repo.git`` (fetched

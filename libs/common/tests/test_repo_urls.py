@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigil_ingest.repo_urls import InvalidRepoUrl, RepoSource, is_sha, normalise
+from vigil_common.repo_urls import InvalidRepoUrl, RepoSource, is_sha, normalise
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
