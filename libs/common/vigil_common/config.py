@@ -59,6 +59,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     allow_private_networks: bool = False
     sealing_key: str | None = None
+    # Webhooks: delays before each attempt (seconds, comma-separated; the count is the limit).
+    webhook_retry_schedule: Annotated[
+        str, msgspec.Meta(pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$")
+    ] = "0,5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: Seconds = 10.0
+    webhook_secret_grace_seconds: Seconds = 24 * 3600.0
+    webhook_disable_after_seconds: Seconds = 5 * 24 * 3600.0
+    webhook_max_findings: Positive = 100
+    webhook_concurrency: Positive = 16
+    webhook_poll_seconds: Seconds = 1.0
 
     max_archive_bytes: Positive = 1024 * 1024 * 1024
     max_archive_files: Positive = 100_000

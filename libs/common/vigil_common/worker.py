@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -60,6 +60,8 @@ class StageContext:
 
 
 HandlerFactory = Callable[[StageContext], bus.Handler[E]]
+# Work a stage runs beside its consumer (e.g. a delivery loop); cancelled on shutdown.
+Background = Callable[[StageContext], Coroutine[Any, Any, None]]
 
 
 def run_stage(
@@ -69,6 +71,7 @@ def run_stage(
     make_handler: HandlerFactory[E],
     *,
     default_concurrency: int = 1,
+    background: Background | None = None,
 ) -> None:
     """Start the stage and block until it is told to stop (the service's ``main``)."""
     try:
@@ -76,7 +79,9 @@ def run_stage(
     except SettingsError as exc:
         sys.exit(f"vigil-{service}: {exc}")
     setup_logging(service, settings.log_level, settings.log_format)
-    asyncio.run(_serve(service, spec, event_type, make_handler, settings, default_concurrency))
+    asyncio.run(
+        _serve(service, spec, event_type, make_handler, settings, default_concurrency, background)
+    )
 
 
 async def _serve(
@@ -86,6 +91,7 @@ async def _serve(
     make_handler: HandlerFactory[E],
     settings: Settings,
     default_concurrency: int,
+    background: Background | None = None,
 ) -> None:
     pool = await connect_pool(settings)
     store = ObjectStore(settings)
@@ -108,9 +114,13 @@ async def _serve(
     )
     _stop_on_signals(consumer)
     log.info("%s ready", service, extra={"health_port": port, "consumer": spec.durable})
+    side = asyncio.create_task(background(ctx)) if background is not None else None
     try:
         await consumer.run()
     finally:
+        if side is not None:
+            side.cancel()
+            await asyncio.gather(side, return_exceptions=True)
         await advisories.unsubscribe()
         await nc.drain()
         await pool.close()

@@ -122,3 +122,15 @@ async def test_a_malformed_key_is_refused(client: Client, tenant: Tenant) -> Non
     )
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "invalid_idempotency_key"
+
+
+async def test_a_new_api_key_is_never_stored_for_replay(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    first = await client.post("/v1/keys", json={"name": "ci"}, headers=headers(tenant, "key-1"))
+    assert first.status == 201
+    assert first.headers["Cache-Control"] == "no-store"
+    stored = await pool.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE org_id = $1", tenant.org_id
+    )
+    assert stored == 0

@@ -16,7 +16,7 @@ from vigil_common.db import connect_pool
 from vigil_common.health import ReadinessCheck, add_health_routes
 from vigil_common.logs import setup_logging
 from vigil_common.storage import ObjectStore
-from vigil_gateway import views
+from vigil_gateway import views, webhooks_api
 from vigil_gateway.appkeys import (
     JETSTREAM,
     KEY_CACHE,
@@ -98,6 +98,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _object_store, _message_bus])
     add_health_routes(app, _readiness_checks(app))
     views.add_routes(app)
+    webhooks_api.add_routes(app)
     return app
 
 

@@ -4,7 +4,9 @@ The first request with a key claims it and, once it succeeds, its response is st
 request with the same key and the same method, path and body gets that response again (with
 ``Idempotent-Replayed: true``) for 24 hours; with a different body it gets 409. A duplicate
 arriving while the first is still running waits for it. A request that fails (4xx or 5xx)
-releases its key, so a corrected retry runs normally.
+releases its key, so a corrected retry runs normally. A response marked
+``Cache-Control: no-store`` (one that shows a secret, like a new API key) is never stored:
+it cannot be replayed, and a retry creates a new one.
 """
 
 from __future__ import annotations
@@ -68,11 +70,17 @@ async def idempotent(request: web.Request, digest: bytes, produce: Produce) -> w
     except BaseException:
         await _release(pool, org_id, key)
         raise
-    if response.status >= 400 or not isinstance(response, web.Response):
+    if isinstance(response, web.Response) and _storable(response):
+        await _complete(pool, org_id, key, response)
+    else:
         await _release(pool, org_id, key)
-        return response
-    await _complete(pool, org_id, key, response)
     return response
+
+
+def _storable(response: web.Response) -> bool:
+    """Only successes are replayed, and never one that shows a secret (``no-store``)."""
+    no_store = "no-store" in response.headers.get("Cache-Control", "")
+    return response.status < 400 and not no_store
 
 
 async def _claim(pool: Pool, org_id: object, key: str, digest: bytes) -> bool:

@@ -106,7 +106,9 @@ async def create(request: web.Request) -> web.Response:
     await create_key(pool, principal.org_id, body.name, scopes, key=key, expires_at=body.expires_at)
     row = await key_by_hash(pool, hash_key(key))
     assert row is not None  # written just above
-    return json_response(NewKey(key=key, **dict(row)), status=201)
+    response = json_response(NewKey(key=key, **dict(row)), status=201)
+    response.headers["Cache-Control"] = "no-store"  # the key is shown this once
+    return response
 
 
 async def list_keys(request: web.Request) -> web.Response:

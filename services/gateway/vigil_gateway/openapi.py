@@ -16,7 +16,7 @@ import msgspec
 import swagger_ui_bundle
 from aiohttp import web
 
-from vigil_gateway import keys_api
+from vigil_gateway import keys_api, webhooks_api
 from vigil_gateway.errors import ErrorResponse
 from vigil_gateway.models import CreateScan, FindingList, FindingOut, ScanList, ScanOut
 from vigil_gateway.uploads import CONTENT_TYPES
@@ -51,6 +51,8 @@ class Operation:
 
 
 SCAN_ID = Param("scan_id", "path", {"type": "string", "format": "uuid"})
+ENDPOINT_ID = Param("endpoint_id", "path", {"type": "string", "format": "uuid"})
+DELIVERY_ID = Param("delivery_id", "path", {"type": "string", "format": "uuid"})
 PAGING = (
     Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200}),
     Param("cursor", description="next_cursor of the previous page"),
@@ -91,6 +93,25 @@ OPERATIONS: Final = (
     Operation("delete", "/v1/keys/{key_id}", "Revoke an API key", "keys:manage", None, 204,
               params=(Param("key_id", "path", {"type": "string", "format": "uuid"}),)),
     Operation("get", "/v1/me", "Who is calling", None, keys_api.Me),
+    Operation("post", "/v1/webhooks", "Create a webhook endpoint (its secret is shown once)",
+              "webhooks:manage", webhooks_api.EndpointCreated, 201, webhooks_api.EndpointCreate),
+    Operation("get", "/v1/webhooks", "List webhook endpoints", "webhooks:manage",
+              webhooks_api.EndpointList),
+    Operation("get", "/v1/webhooks/{endpoint_id}", "Get a webhook endpoint", "webhooks:manage",
+              webhooks_api.EndpointOut, params=(ENDPOINT_ID,)),
+    Operation("patch", "/v1/webhooks/{endpoint_id}", "Update a webhook endpoint",
+              "webhooks:manage", webhooks_api.EndpointOut, body=webhooks_api.EndpointUpdate,
+              params=(ENDPOINT_ID,)),
+    Operation("delete", "/v1/webhooks/{endpoint_id}", "Delete a webhook endpoint",
+              "webhooks:manage", None, 204, params=(ENDPOINT_ID,)),
+    Operation("post", "/v1/webhooks/{endpoint_id}/rotate-secret",
+              "Rotate the signing secret (shown once)", "webhooks:manage",
+              webhooks_api.SecretRotated, params=(ENDPOINT_ID,)),
+    Operation("get", "/v1/webhooks/{endpoint_id}/deliveries", "The delivery log, newest first",
+              "webhooks:manage", webhooks_api.DeliveryPage, params=(ENDPOINT_ID, *PAGING)),
+    Operation("post", "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+              "Send a delivery's event again (same id)", "webhooks:manage",
+              webhooks_api.DeliveryOut, 202, params=(ENDPOINT_ID, DELIVERY_ID)),
 )  # fmt: skip
 
 _ERRORS: Final = {

@@ -1,1 +1,1 @@
-"""Vigil's notifier: announces finished scans."""
+"""Vigil's notifier: announces finished scans through signed, retried webhooks."""

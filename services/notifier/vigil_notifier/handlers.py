@@ -1,20 +1,28 @@
 """The notifier's handler for ``scan.completed`` and ``scan.failed``.
 
-Webhook delivery is not wired in yet: every terminal event is logged, one line per scan.
+It logs the outcome (one line per scan), builds the webhook payload from PostgreSQL and
+creates one pending delivery per destination, then returns: sending is the delivery loop's
+job (:mod:`vigil_notifier.scheduler`), so a slow receiver never holds a JetStream message.
 """
 
 from __future__ import annotations
 
 import logging
 
+import msgspec
+
 from vigil_common.bus import Handler
+from vigil_common.config import Settings
+from vigil_common.db import Pool
 from vigil_common.schemas import ScanCompleted, ScanFinished
 from vigil_common.worker import StageContext
+from vigil_notifier import repository
+from vigil_notifier.payloads import EventType, scan_event
 
 log = logging.getLogger(__name__)
 
 
-def make_handler(_ctx: StageContext) -> Handler[ScanFinished]:
+def make_handler(ctx: StageContext) -> Handler[ScanFinished]:
     """Build the handler bound to this process's connections."""
 
     async def handle(event: ScanFinished) -> None:
@@ -25,5 +33,22 @@ def make_handler(_ctx: StageContext) -> Handler[ScanFinished]:
             )
         else:
             log.info("scan failed", extra={"reason": event.reason, "stage": event.stage})
+        await enqueue_deliveries(ctx.pool, ctx.settings, event)
 
     return handle
+
+
+async def enqueue_deliveries(pool: Pool, settings: Settings, event: ScanFinished) -> int:
+    """Create the deliveries announcing ``event``; returns how many were new."""
+    event_type: EventType = "scan.completed" if isinstance(event, ScanCompleted) else "scan.failed"
+    scan = await repository.fetch_scan(pool, event.scan_id)
+    if scan is None:
+        log.warning("scan to announce not found; nothing to deliver")
+        return 0
+    limit = settings.webhook_max_findings
+    findings = await repository.fetch_findings(pool, event.scan_id, limit + 1)
+    payload = scan_event(event_type, scan, findings, limit, settings.public_url)
+    body = msgspec.json.encode(payload)
+    created = await repository.create_deliveries(pool, scan, payload.id, event_type, body)
+    log.info("webhook deliveries queued", extra={"deliveries": created, "event_type": event_type})
+    return created

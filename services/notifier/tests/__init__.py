@@ -1,0 +1,1 @@
+"""Tests of the notifier (a package, so its conftest does not displace the root one)."""
