@@ -7,11 +7,15 @@ killed mid-message, messages are duplicated and poisoned, and every scan still e
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import http.server
 import io
 import json
 import shutil
 import signal
 import tarfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +24,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import asyncpg
 import msgspec
@@ -295,3 +299,49 @@ def test_a_gzipped_tarball_is_scanned_without_its_vendored_code(system: System) 
     counts = scan["files"]
     assert (counts["total"], counts["included"], counts["ignored"]) == (2, 1, 1)
     assert {f["file_path"] for f in scan["findings"]} == {"app.py"}
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    """Records webhook deliveries (loopback only)."""
+
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        return
+
+
+def test_a_scan_callback_receives_a_signed_completion(system: System) -> None:
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    secret = "fake-callback-secret-e2e-0001"
+    try:
+        body = json.dumps({
+            "source_type": "zip", "project": "hooked", "callback_secret": secret,
+            "callback_url": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+        }).encode()  # fmt: skip
+        scan = call(system, "POST", "/v1/scans", body, "json")
+        put = urllib.request.Request(
+            scan["upload"]["url"], data=example_zip(), method="PUT",
+            headers=scan["upload"]["headers"],
+        )  # fmt: skip
+        urllib.request.urlopen(put, timeout=10).close()
+        call(system, "POST", f"/v1/scans/{scan['id']}/start")
+        assert wait_for(system, scan["id"], ("completed", "failed"))["status"] == "completed"
+        deadline = time.monotonic() + 30
+        while not _Receiver.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        receiver.shutdown()
+    (headers, payload), *_ = _Receiver.received
+    expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+    assert headers["X-Vigil-Signature"] == f"sha256={expected}"
+    event = json.loads(payload)
+    assert (event["type"], event["data"]["scan_id"]) == ("scan.completed", scan["id"])
+    assert event["data"]["severity_counts"]["high"] == 2
+    assert headers["webhook-id"] == event["id"]

@@ -268,3 +268,43 @@ async def test_every_endpoint_guards_its_resource(
     revoked = await client.delete(f"/v1/keys/{other_key}", headers=auth(other))
     assert revoked.status == 204
     assert (await client.request(method, url, headers=auth(other))).status == 401
+
+
+async def test_a_scan_callback_is_checked_and_its_secret_sealed(
+    client: Client, tenant: Tenant, settings: Settings, pool: Pool
+) -> None:
+    body = {
+        "source_type": "zip",
+        "callback_url": "http://127.0.0.1:9/hook",
+        "callback_secret": "fake-callback-secret-0001",
+    }
+    created = await client.post("/v1/scans", json=body, headers=auth(tenant))
+    assert created.status == 201, await created.text()
+    row = await pool.fetchrow(
+        "SELECT callback_url, callback_secret_sealed FROM scans WHERE id = $1",
+        uuid.UUID((await created.json())["id"]),
+    )
+    assert row is not None
+    assert row["callback_url"] == body["callback_url"]
+    assert "fake-callback" not in row["callback_secret_sealed"]
+    sealed = row["callback_secret_sealed"]
+    assert unseal(sealed, settings.sealing_key, "webhook-secret") == body["callback_secret"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"callback_url": "https://169.254.169.254/latest"}, "callback_url"),
+        ({"callback_url": "ftp://127.0.0.1/x"}, "callback_url"),
+        ({"callback_secret": "orphan-secret-000001"}, "callback_secret"),
+        ({"callback_url": "http://127.0.0.1:9/", "callback_secret": "short"}, "callback_secret"),
+    ],
+)
+async def test_bad_callbacks_are_refused(
+    client: Client, tenant: Tenant, extra: dict[str, str], field: str
+) -> None:
+    response = await client.post(
+        "/v1/scans", json={"source_type": "zip", **extra}, headers=auth(tenant)
+    )
+    assert response.status == 422, await response.text()
+    assert (await response.json())["error"]["details"]["field"] == field

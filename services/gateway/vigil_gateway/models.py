@@ -20,6 +20,8 @@ class CreateScan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ref: str | None = None
     git_token: str | None = None
     language: str | None = None
+    callback_url: str | None = None
+    callback_secret: str | None = None
 
 
 class Source(msgspec.Struct):

@@ -46,6 +46,8 @@ class NewScan(msgspec.Struct, kw_only=True, frozen=True):
     upload_key: str | None = None
     repo_url: str | None = None
     ref: str | None = None
+    callback_url: str | None = None
+    callback_secret_sealed: str | None = None
 
 
 def parse_project(name: str | None) -> str:
@@ -71,7 +73,8 @@ async def create_scan(pool: Pool, scan: NewScan) -> None:
         )
         await conn.execute(
             "INSERT INTO scans (id, org_id, project_id, source_type, archive_format, upload_key,"
-            " repo_url, ref, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            " repo_url, ref, status, callback_url, callback_secret_sealed)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             scan.id,
             scan.org_id,
             project_id,
@@ -81,6 +84,8 @@ async def create_scan(pool: Pool, scan: NewScan) -> None:
             scan.repo_url,
             scan.ref,
             scan.status,
+            scan.callback_url,
+            scan.callback_secret_sealed,
         )
         await record_event(conn, scan.id, scan.status, scan.status)
 

@@ -11,6 +11,7 @@ import msgspec
 from aiohttp import web
 
 from vigil_common import bus
+from vigil_common.config import Settings
 from vigil_common.errors import Retry
 from vigil_common.logs import scan_context
 from vigil_common.scans import fail_scan
@@ -26,7 +27,13 @@ from vigil_gateway.idempotency import fingerprint, idempotent
 from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
 from vigil_gateway.pagination import page_of
 from vigil_gateway.ratelimit import quota_check
-from vigil_gateway.sources import check_archive_source, check_git_source, seal_token
+from vigil_gateway.sources import (
+    check_archive_source,
+    check_git_source,
+    checked_destination,
+    seal_callback_secret,
+    seal_token,
+)
 from vigil_gateway.uploads import (
     CONTENT_TYPES,
     EXTENSIONS,
@@ -108,12 +115,13 @@ async def _create_from_json(
     settings = request.app[SETTINGS]
     project = scans.parse_project(body.project)
     scan_id = uuid.uuid4()
+    callback = await _callback(body, settings)
     if body.source_type != "git":
         check_archive_source(body)
         new = scans.NewScan(
             id=scan_id, org_id=org_id, project=project, source_type="upload", status="created",
             archive_format=body.source_type,
-            upload_key=upload_key(scan_id, EXTENSIONS[body.source_type]),
+            upload_key=upload_key(scan_id, EXTENSIONS[body.source_type]), **callback,
         )  # fmt: skip
         await scans.create_scan(request.app[POOL], new)
         return new
@@ -121,12 +129,25 @@ async def _create_from_json(
     sealed = seal_token(body.git_token, settings)
     new = scans.NewScan(
         id=scan_id, org_id=org_id, project=project, source_type="git", status="queued",
-        repo_url=source.url, ref=source.ref,
+        repo_url=source.url, ref=source.ref, **callback,
     )  # fmt: skip
     with scan_context(scan_id):
         await scans.create_scan(request.app[POOL], new)
         await _enqueue(request, new, sealed)
     return new
+
+
+async def _callback(body: CreateScan, settings: Settings) -> dict[str, str | None]:
+    """The scan's own webhook: URL checked against SSRF, secret sealed (both optional)."""
+    if body.callback_url is None:
+        if body.callback_secret is not None:
+            raise invalid("callback_secret needs a callback_url", field="callback_secret")
+        return {}
+    url = await checked_destination(body.callback_url, settings, "callback_url")
+    return {
+        "callback_url": url,
+        "callback_secret_sealed": seal_callback_secret(body.callback_secret, settings),
+    }
 
 
 async def _upload_target(request: web.Request, new: scans.NewScan) -> UploadTarget:

@@ -17,17 +17,17 @@ import asyncpg
 import msgspec
 from aiohttp import web
 
-from vigil_common.netguard import BlockedDestination, check_url, resolve_checked
 from vigil_common.sealing import seal
 from vigil_gateway.appkeys import POOL, SETTINGS
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
-from vigil_gateway.errors import ApiError, invalid, not_found
+from vigil_gateway.errors import ApiError, not_found
 from vigil_gateway.pagination import encode_cursor, keyset_clause, page_of
 from vigil_gateway.scans_api import json_response
+from vigil_gateway.sources import WEBHOOK_SECRET_PURPOSE, checked_destination
 
 SCOPE: Final = "webhooks:manage"
-SEALED_FOR: Final = "webhook-secret"
+SEALED_FOR: Final = WEBHOOK_SECRET_PURPOSE
 # The same closed set as vigil_notifier.payloads.EVENT_TYPES (a test keeps them equal).
 EventType = Literal["scan.completed", "scan.failed", "finding.triaged"]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
@@ -133,14 +133,7 @@ def new_secret() -> str:
 
 
 async def _checked_url(request: web.Request, url: str) -> str:
-    """``url`` if the SSRF guard admits it (scheme, host and every resolved address)."""
-    allow_private = request.app[SETTINGS].allow_private_networks
-    try:
-        parsed = check_url(url, allow_private)
-        await resolve_checked(parsed.host or "", parsed.port or 443, allow_private)
-    except BlockedDestination as exc:
-        raise invalid(f"url: {exc.reason}", field="url") from None
-    return url
+    return await checked_destination(url, request.app[SETTINGS], "url")
 
 
 def _secret_response(body: msgspec.Struct, status: int) -> web.Response:
