@@ -1,3 +1,6 @@
+import ast
+
+
 def calculate(expression):
     # ruleid: vigil-python-eval-injection
     return eval(expression)
@@ -11,3 +14,8 @@ def run_snippet(source, scope):
 def constant():
     # ok: vigil-python-eval-injection
     return eval("1 + 1")
+
+
+def literal(text):
+    # ok: vigil-python-eval-injection
+    return ast.literal_eval(text)

@@ -1,4 +1,5 @@
 import os
+import shlex
 import subprocess
 
 
@@ -11,6 +12,8 @@ def ping(host):
     subprocess.run(["ping", "-c", "1", host])
     # ok: vigil-python-subprocess-shell-injection
     subprocess.run("uptime", shell=True)
+    # ok: vigil-python-subprocess-shell-injection
+    subprocess.run("ping -c 1 " + shlex.quote(host), shell=True)
 
 
 def remove(path):
@@ -18,3 +21,7 @@ def remove(path):
     os.system("rm -rf " + path)
     # ok: vigil-python-os-system-injection
     os.system("sync")
+    # ok: vigil-python-os-system-injection
+    os.system("rm -rf " + shlex.quote(path))
+    # ruleid: vigil-python-os-system-injection
+    os.popen(f"ls {path}")

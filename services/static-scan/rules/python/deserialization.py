@@ -1,3 +1,4 @@
+import json
 import pickle
 
 import yaml
@@ -21,3 +22,23 @@ def read_config_safely(text):
 def restore(blob):
     # ruleid: vigil-python-pickle-load
     return pickle.loads(blob)
+
+
+def restore_file(fh):
+    # ruleid: vigil-python-pickle-load
+    return pickle.load(fh)
+
+
+def restore_json(blob):
+    # ok: vigil-python-pickle-load
+    return json.loads(blob)
+
+
+def dump(obj):
+    # ok: vigil-python-pickle-load
+    return pickle.dumps(obj)
+
+
+def read_config_safe_load(text):
+    # ok: vigil-python-unsafe-yaml-load
+    return yaml.safe_load(text)
