@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import asyncpg
+import msgspec
 
 from conftest import Tenant
 from vigil_common import findings, scans
@@ -83,3 +84,19 @@ async def test_findings_are_not_duplicated_when_written_again(pool: Pool, tenant
     await findings.insert_findings(pool, scan, batch)
     counts = await findings.severity_counts(pool, scan["id"])
     assert counts == {"critical": 0, "high": 2, "medium": 0, "low": 0, "info": 0}
+
+
+async def test_identical_code_on_two_lines_is_two_findings(pool: Pool, tenant: Tenant) -> None:
+    scan = await new_scan(pool, tenant)
+    same = findings.fingerprint("semgrep", "rule-a", "a.py", "eval(x)")
+    twice = [
+        msgspec.structs.replace(finding("rule-a", line), fingerprint=same) for line in (3, 9, 9)
+    ]
+    await findings.insert_findings(pool, scan, twice)
+    await findings.insert_findings(pool, scan, twice)  # a redelivery changes nothing
+    rows = await pool.fetch(
+        "SELECT start_line, fingerprint FROM findings WHERE scan_id = $1 ORDER BY start_line",
+        scan["id"],
+    )
+    assert [row["start_line"] for row in rows] == [3, 9]
+    assert rows[0]["fingerprint"] == same  # the first occurrence keeps the plain fingerprint

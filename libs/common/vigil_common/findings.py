@@ -6,6 +6,8 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 
+import msgspec
+
 from vigil_common import metrics
 from vigil_common.db import Pool
 from vigil_common.schemas import SEVERITIES, Finding
@@ -20,6 +22,30 @@ def fingerprint(scanner: str, rule_id: str, file_path: str, anchor: str) -> str:
     folded = " ".join(anchor.split())
     digest = hashlib.sha256("\x1f".join((scanner, rule_id, file_path, folded)).encode())
     return digest.hexdigest()[:32]
+
+
+def distinct_occurrences(findings: Sequence[Finding]) -> list[Finding]:
+    """Give each occurrence of identical code in a file its own fingerprint.
+
+    The fingerprint leaves line numbers out so it survives code moving; two identical
+    vulnerable lines in one file would then share one. The second and later occurrences
+    (by line) get an ordinal in their fingerprint; repeats on the same line stay merged.
+    """
+    lines: dict[str, list[int]] = {}
+    distinct = []
+    for finding in sorted(findings, key=lambda f: (f.file_path, f.start_line)):
+        seen = lines.setdefault(finding.fingerprint, [])
+        if finding.start_line not in seen:
+            seen.append(finding.start_line)
+        distinct.append(_nth(finding, seen.index(finding.start_line)))
+    return distinct
+
+
+def _nth(finding: Finding, ordinal: int) -> Finding:
+    if not ordinal:
+        return finding
+    salted = hashlib.sha256(f"{finding.fingerprint}#{ordinal}".encode()).hexdigest()
+    return msgspec.structs.replace(finding, fingerprint=salted[:32])
 
 
 _INSERT = """
@@ -38,6 +64,7 @@ async def insert_findings(
 
     Safe to repeat: a finding already stored for the scan is skipped.
     """
+    findings = distinct_occurrences(findings)
     rows = [
         (
             scan["id"],

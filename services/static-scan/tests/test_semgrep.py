@@ -1,11 +1,18 @@
 """The semgrep adapter: recorded real reports parse to exact findings; the rule packs pass tests."""
 
+import asyncio
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from vigil_common.config import load_settings
+from vigil_common.errors import Reject
 from vigil_common.findings import fingerprint
 from vigil_common.schemas import Finding
+from vigil_static_scan.handlers import run_semgrep
 from vigil_static_scan.scanners import semgrep
 
 FIXTURES = Path(__file__).parent / "fixtures" / "semgrep"
@@ -119,3 +126,24 @@ def test_rule_packs_pass_their_own_fixtures() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "All tests passed" in result.stdout + result.stderr
+
+
+def test_code_under_tests_folders_is_scanned_and_broken_rules_reject_the_scan(
+    tmp_path: Path,
+) -> None:
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    example = Path(__file__).resolve().parents[3] / "examples" / "vulnerable-app" / "app.py"
+    shutil.copy(example, tree / "tests" / "app.py")
+    env = {"VIGIL_SEMGREP_BIN": os.environ["VIGIL_SEMGREP_BIN"]}
+    found, _ = asyncio.run(run_semgrep(load_settings(env), tree, tmp_path))
+    assert {f.file_path for f in found} == {"tests/app.py"}
+    broken = tmp_path / "my-rules"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text(
+        "rules:\n  - id: bad\n    languages: [python]\n    pattern: eval(\n"
+    )
+    with pytest.raises(Reject, match="VIGIL_SEMGREP_RULES"):
+        asyncio.run(
+            run_semgrep(load_settings({**env, "VIGIL_SEMGREP_RULES": str(broken)}), tree, tmp_path)
+        )

@@ -10,7 +10,7 @@ from pathlib import Path
 from vigil_common import findings, scans
 from vigil_common.bus import Handler
 from vigil_common.config import Settings
-from vigil_common.errors import Retry, StorageError
+from vigil_common.errors import Reject, Retry, StorageError
 from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
@@ -31,6 +31,7 @@ def rule_dirs(settings: Settings) -> list[Path]:
 async def run_semgrep(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
     """Semgrep's findings over ``tree`` and a one-line note of what it did."""
     output = workdir / "semgrep.json"
+    (tree / ".semgrepignore").write_text(semgrep.SEMGREPIGNORE)
     jobs = settings.semgrep_jobs or os.cpu_count() or 1
     argv = semgrep.command(
         settings.semgrep_bin, rule_dirs(settings), output, jobs, PER_FILE_TIMEOUT_SECONDS
@@ -44,6 +45,8 @@ async def run_semgrep(settings: Settings, tree: Path, workdir: Path) -> tuple[li
             env=semgrep.ENV,
         )
     except ScannerFailed as exc:
+        if exc.exit_code == semgrep.INVALID_CONFIG_EXIT:
+            raise Reject(_invalid_rules(output)) from exc
         # Worth another try (a killed or starved process), and the reason if it keeps failing.
         raise Retry(str(exc), delay=10) from exc
     report = semgrep.decode_report(output.read_bytes())
@@ -52,6 +55,13 @@ async def run_semgrep(settings: Settings, tree: Path, workdir: Path) -> tuple[li
     if report.errors:
         note += f", {len(report.errors)} files or rules could not be analysed"
     return found, note
+
+
+def _invalid_rules(output: Path) -> str:
+    detail = ""
+    if output.exists():
+        detail = semgrep.config_errors(semgrep.decode_report(output.read_bytes()))
+    return f"a Semgrep rule folder (VIGIL_SEMGREP_RULES) is invalid: {detail or 'see the logs'}"
 
 
 def make_handler(ctx: StageContext) -> Handler[ScanIngested]:

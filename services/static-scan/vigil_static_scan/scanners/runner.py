@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 class ScannerFailed(VigilError):
     """A scanner could not run or exited with a code that means failure."""
 
+    def __init__(self, reason: str, exit_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.exit_code = exit_code
+
 
 @dataclass(frozen=True)
 class Completed:
@@ -57,7 +61,9 @@ async def run_tool(
         raise
     if proc.returncode not in ok_exit_codes:
         tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise ScannerFailed(f"{name} exited with code {proc.returncode}: {' / '.join(tail)}")
+        raise ScannerFailed(
+            f"{name} exited with code {proc.returncode}: {' / '.join(tail)}", proc.returncode
+        )
     return Completed(proc.returncode or 0, stdout, stderr)
 
 

@@ -3,7 +3,8 @@
 Quirks handled here: without ``--disable-version-check`` every run waits ~100 s on the network;
 ``--metrics=off`` keeps it from phoning home; the OSS engine reports ``"lines": "requires
 login"`` instead of the matched code, so the snippet is read from the file; ``check_id`` is
-prefixed with the rule file's folder path, so only its last dotted part is the rule's id.
+prefixed with the rule file's folder path, so only its last dotted part is the rule's id;
+without a ``.semgrepignore`` it skips ``tests/`` and other folders, so the stage writes one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from vigil_static_scan.snippets import SnippetReader
 
 NAME: Final = "semgrep"
 OK_EXIT_CODES: Final = frozenset({0, 1})  # 1 means findings when --error is given
+INVALID_CONFIG_EXIT: Final = 7  # a rule file does not parse: retrying cannot help
+# Written over the tree's own .semgrepignore: without one, Semgrep silently skips tests/,
+# test/ and more by default. What to leave out is decided, with reasons, by ingest.
+SEMGREPIGNORE: Final = "# Vigil: everything in this tree is scanned.\n"
 ENV: Final = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
 RULES_DIR: Final = Path(__file__).resolve().parents[2] / "rules"
 
@@ -75,6 +80,11 @@ class Report(msgspec.Struct):
     results: list[_Result] = msgspec.field(default_factory=list)
     errors: list[_Error] = msgspec.field(default_factory=list)
     version: str = ""
+
+
+def config_errors(report: Report) -> str:
+    """The rule errors of a failed run, for the user (empty when there are none)."""
+    return "; ".join(e.message or "invalid rule" for e in report.errors if e.level == "error")
 
 
 def decode_report(data: bytes) -> Report:
