@@ -51,9 +51,31 @@ def _nth(finding: Finding, ordinal: int) -> Finding:
 _INSERT = """
 INSERT INTO findings (scan_id, org_id, project_id, fingerprint, scanner, rule_id, cwe, owasp,
     severity, confidence, title, description, recommendation, file_path, start_line, end_line,
-    snippet)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    snippet, first_seen_scan_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $1)
 ON CONFLICT (scan_id, fingerprint) DO NOTHING
+"""
+
+# The same code found again keeps the triage decision made on it in an earlier scan, unless
+# the acceptance has expired (it resurfaces), or this finding was triaged itself.
+_CARRY_OVER_TRIAGE = """
+UPDATE findings f SET validity = td.validity, validity_reason = td.reason,
+    validity_until = td.until
+FROM triage_decisions td
+WHERE f.scan_id = $1 AND td.project_id = f.project_id AND td.fingerprint = f.fingerprint
+    AND f.triaged_at IS NULL AND (td.until IS NULL OR td.until > now())
+"""
+
+# First seen: the earliest scan of the project that found the same fingerprint.
+_CARRY_OVER_FIRST_SEEN = """
+UPDATE findings f SET first_seen_scan_id = prev.scan_id, first_seen_at = prev.seen
+FROM (
+    SELECT DISTINCT ON (fingerprint) fingerprint, first_seen_scan_id AS scan_id,
+        first_seen_at AS seen
+    FROM findings WHERE project_id = $2 AND scan_id <> $1
+    ORDER BY fingerprint, first_seen_at
+) prev
+WHERE f.scan_id = $1 AND f.fingerprint = prev.fingerprint AND prev.seen < f.first_seen_at
 """
 
 
@@ -89,6 +111,8 @@ async def insert_findings(
     ]
     async with pool.acquire() as conn, conn.transaction():
         await conn.executemany(_INSERT, rows)
+        await conn.execute(_CARRY_OVER_TRIAGE, scan["id"])
+        await conn.execute(_CARRY_OVER_FIRST_SEEN, scan["id"], scan["project_id"])
     for f in findings:
         metrics.FINDINGS.labels(f.scanner, f.severity).inc()
 

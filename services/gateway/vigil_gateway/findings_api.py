@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Final
+from typing import Final, get_args
 
+import asyncpg
 from aiohttp import web
 
 from vigil_common.schemas import SEVERITIES
@@ -14,12 +15,14 @@ from vigil_gateway.appkeys import POOL
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import query_list
 from vigil_gateway.errors import invalid, not_found
-from vigil_gateway.models import FindingList
+from vigil_gateway.models import FindingList, FindingOut, ScanDiff, Validity
 from vigil_gateway.pagination import Page, encode_cursor, keyset_clause, page_of
-from vigil_gateway.scans_api import json_response, scan_id_of
+from vigil_gateway.responses import json_response
+from vigil_gateway.scans_api import scan_id_of
 from vigil_gateway.sql import Where
 
 FINDING_STATUSES: Final = frozenset({"reported", "filtered"})
+VALIDITIES: Final = frozenset(get_args(Validity))
 
 
 def finding_filters(request: web.Request, org_id: uuid.UUID) -> Where:
@@ -28,6 +31,7 @@ def finding_filters(request: web.Request, org_id: uuid.UUID) -> Where:
     where = Where().add("f.org_id = ?", org_id)
     where.add_if(query_list(request, "severity", frozenset(SEVERITIES)), "f.severity = ANY(?)")
     where.add_if(query_list(request, "status", FINDING_STATUSES), "f.status = ANY(?)")
+    where.add_if(query_list(request, "validity", VALIDITIES), "f.validity = ANY(?)")
     where.add_if(query_list(request, "rule_id"), "f.rule_id = ANY(?)")
     where.add_if(query_list(request, "scanner"), "f.scanner = ANY(?)")
     where.add_if(query_list(request, "cwe"), "f.cwe && ?::text[]")
@@ -96,8 +100,57 @@ async def get_finding(request: web.Request) -> web.Response:
     return json_response(scans.finding_out(row))
 
 
+async def _base_scan(request: web.Request, scan: asyncpg.Record) -> uuid.UUID | None:
+    """The scan to compare with: ``?base=``, or the project's previous completed scan."""
+    raw = request.query.get("base")
+    if raw is not None:
+        try:
+            base = await scans.scan_row(request.app[POOL], scan["org_id"], uuid.UUID(raw))
+        except ValueError:
+            base = None
+        if base is None:
+            raise not_found("base scan")
+        return base["id"]  # type: ignore[no-any-return]
+    return await request.app[POOL].fetchval(  # type: ignore[no-any-return]
+        "SELECT id FROM scans WHERE project_id = $1 AND status = 'completed'"
+        " AND created_at < $2 ORDER BY created_at DESC LIMIT 1",
+        scan["project_id"],
+        scan["created_at"],
+    )
+
+
+async def _reported(request: web.Request, scan_id: uuid.UUID | None) -> dict[str, FindingOut]:
+    if scan_id is None:
+        return {}
+    rows = await request.app[POOL].fetch(
+        "SELECT * FROM findings WHERE scan_id = $1 AND status = 'reported'"
+        " ORDER BY file_path, start_line",
+        scan_id,
+    )
+    return {row["fingerprint"]: scans.finding_out(row) for row in rows}
+
+
+async def scan_diff(request: web.Request) -> web.Response:
+    """``GET /v1/scans/{id}/diff?base=``: findings new, fixed and unchanged since the base."""
+    principal = require(request, "scans:read")
+    scan = await scans.scan_row(request.app[POOL], principal.org_id, scan_id_of(request))
+    if scan is None:
+        raise not_found("scan")
+    base_id = await _base_scan(request, scan)
+    current, before = await _reported(request, scan["id"]), await _reported(request, base_id)
+    diff = ScanDiff(
+        scan_id=scan["id"],
+        base_scan_id=base_id,
+        new=[f for fp, f in current.items() if fp not in before],
+        fixed=[f for fp, f in before.items() if fp not in current],
+        unchanged=[f for fp, f in current.items() if fp in before],
+    )
+    return json_response(diff)
+
+
 def add_routes(app: web.Application) -> None:
     """Mount the findings API."""
     app.router.add_get("/v1/findings", list_findings)
     app.router.add_get("/v1/findings/{finding_id}", get_finding)
     app.router.add_get("/v1/scans/{scan_id}/findings", scan_findings)
+    app.router.add_get("/v1/scans/{scan_id}/diff", scan_diff)

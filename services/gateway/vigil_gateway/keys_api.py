@@ -9,6 +9,7 @@ from typing import Annotated, Final
 import msgspec
 from aiohttp import web
 
+from vigil_gateway import audit
 from vigil_gateway.appkeys import KEY_CACHE, NATS_CLIENT, POOL, PRINCIPAL
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
@@ -25,7 +26,7 @@ from vigil_gateway.keys import (
     keys_of,
     revoke_key,
 )
-from vigil_gateway.scans_api import json_response
+from vigil_gateway.responses import json_response
 
 MAX_KEYS_LISTED: Final = 1000
 
@@ -106,6 +107,8 @@ async def create(request: web.Request) -> web.Response:
     await create_key(pool, principal.org_id, body.name, scopes, key=key, expires_at=body.expires_at)
     row = await key_by_hash(pool, hash_key(key))
     assert row is not None  # written just above
+    details = {"name": body.name, "scopes": list(scopes), "prefix": row["prefix"]}
+    await audit.record(pool, principal, "key.created", "key", row["id"], details)
     response = json_response(NewKey(key=key, **dict(row)), status=201)
     response.headers["Cache-Control"] = "no-store"  # the key is shown this once
     return response
@@ -127,6 +130,7 @@ async def revoke(request: web.Request) -> web.Response:
         raise not_found("key") from None
     if not await revoke_key(request.app[POOL], principal.org_id, key_id):
         raise not_found("key")
+    await audit.record(request.app[POOL], principal, "key.revoked", "key", key_id)
     request.app[KEY_CACHE].evict(key_id)  # here at once; other replicas on the broadcast
     await broadcast_revoked(request.app[NATS_CLIENT], key_id)
     return web.Response(status=204)

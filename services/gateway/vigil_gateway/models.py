@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -98,6 +98,11 @@ class FindingOut(msgspec.Struct):
     snippet: str
     status: str
     filter_reason: str | None
+    validity: str
+    validity_reason: str | None
+    validity_until: dt.datetime | None
+    first_seen_scan_id: uuid.UUID | None
+    first_seen_at: dt.datetime
     created_at: dt.datetime
 
 
@@ -149,4 +154,66 @@ class FindingList(msgspec.Struct):
     """A page of findings, newest first; pass ``next_cursor`` as ``?cursor=`` for the next."""
 
     items: list[FindingOut]
+    next_cursor: str | None
+
+
+Validity = Literal["unreviewed", "valid", "invalid", "acknowledged"]
+
+
+class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``PATCH /v1/findings/{id}``: the verdict, why, and for an accepted risk until when."""
+
+    validity: Validity
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    until: dt.datetime | None = None
+
+
+class NewComment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /v1/findings/{id}/comments``."""
+
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+class CommentOut(msgspec.Struct):
+    """A comment on a finding."""
+
+    id: uuid.UUID
+    finding_id: uuid.UUID
+    key_id: uuid.UUID | None
+    body: str
+    created_at: dt.datetime
+
+
+class CommentList(msgspec.Struct):
+    """A finding's comments, oldest first."""
+
+    items: list[CommentOut]
+
+
+class ScanDiff(msgspec.Struct):
+    """What changed since the base scan, compared by fingerprint (reported findings)."""
+
+    scan_id: uuid.UUID
+    base_scan_id: uuid.UUID | None
+    new: list[FindingOut]
+    fixed: list[FindingOut]
+    unchanged: list[FindingOut]
+
+
+class AuditEntry(msgspec.Struct):
+    """One recorded action on keys or triage."""
+
+    id: uuid.UUID
+    key_id: uuid.UUID | None
+    action: str
+    target_type: str
+    target_id: uuid.UUID | None
+    details: dict[str, Any]
+    created_at: dt.datetime
+
+
+class AuditList(msgspec.Struct):
+    """A page of the audit log, newest first."""
+
+    items: list[AuditEntry]
     next_cursor: str | None

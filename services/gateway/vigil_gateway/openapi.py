@@ -18,7 +18,19 @@ from aiohttp import web
 
 from vigil_gateway import keys_api, webhooks_api
 from vigil_gateway.errors import ErrorResponse
-from vigil_gateway.models import CreateScan, FindingList, FindingOut, ScanList, ScanOut
+from vigil_gateway.models import (
+    AuditList,
+    CommentList,
+    CommentOut,
+    CreateScan,
+    FindingList,
+    FindingOut,
+    NewComment,
+    ScanDiff,
+    ScanList,
+    ScanOut,
+    Triage,
+)
 from vigil_gateway.uploads import CONTENT_TYPES
 
 SPEC_PATH: Final = "/v1/openapi.json"
@@ -51,6 +63,7 @@ class Operation:
 
 
 SCAN_ID = Param("scan_id", "path", {"type": "string", "format": "uuid"})
+FINDING_ID = Param("finding_id", "path", {"type": "string", "format": "uuid"})
 ENDPOINT_ID = Param("endpoint_id", "path", {"type": "string", "format": "uuid"})
 DELIVERY_ID = Param("delivery_id", "path", {"type": "string", "format": "uuid"})
 PAGING = (
@@ -60,6 +73,7 @@ PAGING = (
 FINDING_FILTERS = (
     Param("severity", description="comma-separated: critical,high,medium,low,info"),
     Param("status", description="reported or filtered"),
+    Param("validity", description="unreviewed, valid, invalid, acknowledged"),
     Param("rule_id"),
     Param("scanner"),
     Param("cwe", description="e.g. CWE-89"),
@@ -86,7 +100,18 @@ OPERATIONS: Final = (
     Operation("get", "/v1/findings", "Findings across scans", "scans:read", FindingList,
               params=(Param("scan_id"), *FINDING_FILTERS)),
     Operation("get", "/v1/findings/{finding_id}", "Get a finding", "scans:read", FindingOut,
-              params=(Param("finding_id", "path", {"type": "string", "format": "uuid"}),)),
+              params=(FINDING_ID,)),
+    Operation("patch", "/v1/findings/{finding_id}", "Triage a finding", "findings:write",
+              FindingOut, body=Triage, params=(FINDING_ID,)),
+    Operation("get", "/v1/findings/{finding_id}/comments", "A finding's comments",
+              "scans:read", CommentList, params=(FINDING_ID,)),
+    Operation("post", "/v1/findings/{finding_id}/comments", "Comment on a finding",
+              "findings:write", CommentOut, 201, NewComment, params=(FINDING_ID,)),
+    Operation("get", "/v1/scans/{scan_id}/diff", "Findings new, fixed and unchanged",
+              "scans:read", ScanDiff,
+              params=(SCAN_ID, Param("base", description="default: previous completed scan"))),
+    Operation("get", "/v1/audit-log", "Key and triage actions, newest first", "keys:manage",
+              AuditList, params=PAGING),
     Operation("post", "/v1/keys", "Create an API key (shown once)", "keys:manage",
               keys_api.NewKey, 201, keys_api.CreateKey),
     Operation("get", "/v1/keys", "List API keys", "keys:manage", keys_api.KeyList),

@@ -219,5 +219,9 @@ def _complexity(row: asyncpg.Record) -> Complexity | None:
 
 
 def finding_out(row: asyncpg.Record) -> FindingOut:
-    """A finding row as the API shows it."""
-    return FindingOut(**{name: row[name] for name in FindingOut.__struct_fields__})
+    """A finding row as the API shows it; an accepted risk past its date shows as unreviewed."""
+    fields = {name: row[name] for name in FindingOut.__struct_fields__}
+    until = row["validity_until"]
+    if row["validity"] == "acknowledged" and until is not None and until <= dt.datetime.now(dt.UTC):
+        fields["validity"] = "unreviewed"
+    return FindingOut(**fields)

@@ -7,7 +7,6 @@ import logging
 import uuid
 from typing import IO
 
-import msgspec
 from aiohttp import web
 
 from vigil_common import bus
@@ -27,6 +26,7 @@ from vigil_gateway.idempotency import fingerprint, idempotent
 from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
 from vigil_gateway.pagination import page_of
 from vigil_gateway.ratelimit import quota_check
+from vigil_gateway.responses import json_response
 from vigil_gateway.sources import (
     check_archive_source,
     check_git_source,
@@ -44,13 +44,6 @@ from vigil_gateway.uploads import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def json_response(body: msgspec.Struct, status: int = 200) -> web.Response:
-    """Encode a response Struct."""
-    return web.Response(
-        status=status, body=msgspec.json.encode(body), content_type="application/json"
-    )
 
 
 def scan_id_of(request: web.Request) -> uuid.UUID:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vigil_gateway import findings_api, keys_api, openapi, scans_api
+from vigil_gateway import audit, findings_api, keys_api, openapi, scans_api, triage_api
 
 
 def add_routes(app: web.Application) -> None:
@@ -12,4 +12,6 @@ def add_routes(app: web.Application) -> None:
     scans_api.add_routes(app)
     findings_api.add_routes(app)
     keys_api.add_routes(app)
+    triage_api.add_routes(app)
+    audit.add_routes(app)
     openapi.add_routes(app)

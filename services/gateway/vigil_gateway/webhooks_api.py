@@ -23,7 +23,7 @@ from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
 from vigil_gateway.errors import ApiError, not_found
 from vigil_gateway.pagination import encode_cursor, keyset_clause, page_of
-from vigil_gateway.scans_api import json_response
+from vigil_gateway.responses import json_response
 from vigil_gateway.sources import WEBHOOK_SECRET_PURPOSE, checked_destination
 
 SCOPE: Final = "webhooks:manage"
