@@ -48,6 +48,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_limit_triage: Positive = 300
     scan_quota_daily: int = 0
     scan_quota_monthly: int = 0
+    # Days a finished scan is kept unless its organisation sets its own (0: forever).
+    retention_days: int = 0
+    retention_sweep_seconds: Seconds = 3600.0
     public_url: str | None = None
 
     health_host: str = "127.0.0.1"

@@ -120,6 +120,21 @@ class ObjectStore:
         response = await self._run(self._client.head_object, Bucket=self.bucket, Key=key)
         return int(response["ContentLength"])
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many."""
+        deleted = 0
+        while True:
+            listing = await self._run(
+                self._client.list_objects_v2, Bucket=self.bucket, Prefix=prefix, MaxKeys=1000
+            )
+            keys = [{"Key": item["Key"]} for item in listing.get("Contents", [])]
+            if not keys:
+                return deleted
+            await self._run(
+                self._client.delete_objects, Bucket=self.bucket, Delete={"Objects": keys}
+            )
+            deleted += len(keys)
+
     async def presign_put(self, key: str, expires: int, content_type: str) -> str:
         """A URL that lets its holder PUT exactly this key until it expires."""
         return await self._run(

@@ -31,6 +31,7 @@ from vigil_gateway.errors import error_middleware
 from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
+from vigil_gateway.lifecycle import retention_loop
 from vigil_gateway.ratelimit import RateLimiter, add_rate_headers, rate_limit_middleware
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.on_response_prepare.append(add_rate_headers)
-    app.cleanup_ctx.extend([_database, _object_store, _message_bus])
+    app.cleanup_ctx.extend([_database, _object_store, _message_bus, retention_loop])
     add_health_routes(app, _readiness_checks(app))
     views.add_routes(app)
     webhooks_api.add_routes(app)

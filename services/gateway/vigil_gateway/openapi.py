@@ -16,7 +16,7 @@ import msgspec
 import swagger_ui_bundle
 from aiohttp import web
 
-from vigil_gateway import keys_api, webhooks_api
+from vigil_gateway import keys_api, org_api, webhooks_api
 from vigil_gateway.errors import ErrorResponse
 from vigil_gateway.models import (
     AuditList,
@@ -91,6 +91,12 @@ OPERATIONS: Final = (
                       Param("since", schema={"type": "string", "format": "date-time"}), *PAGING)),
     Operation("get", "/v1/scans/{scan_id}", "Get a scan", "scans:read", ScanOut,
               params=(SCAN_ID, Param("include_findings", schema={"type": "boolean"}))),
+    Operation("delete", "/v1/scans/{scan_id}", "Delete a scan and all it produced",
+              "scans:manage", None, 204, params=(SCAN_ID,)),
+    Operation("get", "/v1/organisation", "The organisation and its retention", "keys:manage",
+              org_api.OrganisationOut),
+    Operation("patch", "/v1/organisation", "Set the organisation's retention", "keys:manage",
+              org_api.OrganisationOut, body=org_api.OrganisationUpdate),
     Operation("post", "/v1/scans/{scan_id}/start", "Start a scan after its upload",
               "scans:write", ScanOut, params=(SCAN_ID,)),
     Operation("post", "/v1/scans/{scan_id}/cancel", "Cancel a scan", "scans:manage", ScanOut,

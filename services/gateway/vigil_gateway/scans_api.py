@@ -17,7 +17,7 @@ from vigil_common.scans import fail_scan
 from vigil_common.schemas import ScanFailed, ScanRequested
 from vigil_common.storage import ObjectMissing, upload_key
 from vigil_common.subjects import SCAN_FAILED, SCAN_REQUESTED
-from vigil_gateway import scans
+from vigil_gateway import audit, lifecycle, scans
 from vigil_gateway.appkeys import JETSTREAM, POOL, SETTINGS, STORE
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json, query_list
@@ -267,10 +267,23 @@ async def _load(request: web.Request, org_id: uuid.UUID, scan_id: uuid.UUID) -> 
     return scan
 
 
+async def delete_scan(request: web.Request) -> web.Response:
+    """``DELETE /v1/scans/{id}``: the scan and everything it produced, rows and objects."""
+    principal = require(request, "scans:manage")
+    scan_id = scan_id_of(request)
+    if not await lifecycle.delete_scan(
+        request.app[POOL], request.app[STORE], principal.org_id, scan_id
+    ):
+        raise not_found("scan")
+    await audit.record(request.app[POOL], principal, "scan.deleted", "scan", scan_id)
+    return web.Response(status=204)
+
+
 def add_routes(app: web.Application) -> None:
     """Mount the scan API."""
     app.router.add_post("/v1/scans", create_scan)
     app.router.add_get("/v1/scans", list_scans)
     app.router.add_get("/v1/scans/{scan_id}", get_scan)
+    app.router.add_delete("/v1/scans/{scan_id}", delete_scan)
     app.router.add_post("/v1/scans/{scan_id}/start", start_scan)
     app.router.add_post("/v1/scans/{scan_id}/cancel", cancel_scan)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vigil_gateway import audit, findings_api, keys_api, openapi, scans_api, triage_api
+from vigil_gateway import audit, findings_api, keys_api, openapi, org_api, scans_api, triage_api
 
 
 def add_routes(app: web.Application) -> None:
@@ -14,4 +14,5 @@ def add_routes(app: web.Application) -> None:
     keys_api.add_routes(app)
     triage_api.add_routes(app)
     audit.add_routes(app)
+    org_api.add_routes(app)
     openapi.add_routes(app)
