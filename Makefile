@@ -12,7 +12,7 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Scanner CLIs live in their own environment; the services find them through these settings.
 export VIGIL_SEMGREP_BIN ?= $(CURDIR)/$(SCANNERS)/bin/semgrep
 
-.PHONY: install run test lint fmt clean
+.PHONY: install run test lint fmt clean images
 
 install: $(VENV)/.installed $(SCANNERS)/.installed
 
@@ -44,6 +44,15 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# One container image per service (services/<name>/Dockerfile, build context: the repository
+# root). Needs Docker, which `make run` and `make test` do not. Push them to your registry and
+# set the overlay's images (deploy/k8s/README.md).
+IMAGE_REGISTRY ?= vigil
+IMAGE_TAG ?= dev
+IMAGE_SERVICES := gateway ingest static-scan ai-hunter validator notifier
+images:
+	$(foreach s,$(IMAGE_SERVICES),docker build -f services/$(s)/Dockerfile -t $(IMAGE_REGISTRY)/$(s):$(IMAGE_TAG) . &&) true
 
 clean:
 	rm -rf $(VENV) $(SCANNERS)
