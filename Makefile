@@ -12,7 +12,7 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Scanner CLIs live in their own environment; the services find them through these settings.
 export VIGIL_SEMGREP_BIN ?= $(CURDIR)/$(SCANNERS)/bin/semgrep
 
-.PHONY: install run test lint fmt clean images
+.PHONY: install run test lint fmt clean images bench
 
 install: $(VENV)/.installed $(SCANNERS)/.installed
 
@@ -35,6 +35,9 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/gateway.py
 
 lint: install
 	$(BIN)/ruff check .

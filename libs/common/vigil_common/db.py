@@ -27,6 +27,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset on release (``RESET ALL``, ``UNLISTEN *`` … : a round trip).
+
+    Vigil leaves no session state on pooled connections: no LISTEN, no session settings,
+    cursors closed by their transactions, and the one advisory lock taken on a pooled
+    connection (the retention sweep) is released in a ``finally``.
+    """
+
+
 async def connect_pool(settings: Settings, *, min_size: int = 1) -> Pool:
     """Open the pool every handler shares; sized by ``VIGIL_DATABASE_POOL_SIZE``."""
     return await asyncpg.create_pool(
@@ -34,4 +43,5 @@ async def connect_pool(settings: Settings, *, min_size: int = 1) -> Pool:
         min_size=min(min_size, settings.database_pool_size),
         max_size=settings.database_pool_size,
         init=_init_connection,
+        reset=_keep_session,
     )

@@ -34,6 +34,17 @@ STATUSES: Final = frozenset({"created", "queued", "running", *TERMINAL})
 _SELECT: Final = "SELECT s.*, p.name AS project FROM scans s JOIN projects p ON p.id = s.project_id"
 
 
+# The scan and its history in one round trip: this is the API's most frequent read.
+_WITH_HISTORY: Final = """
+SELECT s.*, p.name AS project,
+    coalesce((SELECT json_agg(json_build_object('name', e.name, 'status', e.status,
+        'stage', e.stage, 'detail', e.detail, 'at', e.at) ORDER BY e.seq)
+        FROM scan_events e WHERE e.scan_id = s.id), '[]') AS history
+FROM scans s JOIN projects p ON p.id = s.project_id
+WHERE s.id = $1 AND s.org_id = $2
+"""
+
+
 class NewScan(msgspec.Struct, kw_only=True, frozen=True):
     """What the gateway records when a scan is created."""
 
@@ -128,13 +139,9 @@ async def load_scan(
     pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID, *, with_findings: bool = False
 ) -> ScanOut | None:
     """The scan with its history (and findings when asked), if it belongs to ``org_id``."""
-    row = await scan_row(pool, org_id, scan_id)
+    row = await pool.fetchrow(_WITH_HISTORY, scan_id, org_id)
     if row is None:
         return None
-    history = await pool.fetch(
-        "SELECT name, status, stage, detail, at FROM scan_events WHERE scan_id = $1 ORDER BY seq",
-        scan_id,
-    )
     findings = None
     if with_findings:
         rows = await pool.fetch(
@@ -150,7 +157,7 @@ async def load_scan(
         language_stats=msgspec.convert(row["language_stats"] or {}, dict[str, LanguageStats]),
         complexity=_complexity(row),
         skipped_files=msgspec.convert(row["skipped_files"] or [], list[SkippedFile]),
-        history=[HistoryEntry(**dict(entry)) for entry in history],
+        history=msgspec.convert(row["history"], list[HistoryEntry], strict=False),
         findings=findings,
     )
 
