@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_limit_triage: Positive = 300
     scan_quota_daily: int = 0
     scan_quota_monthly: int = 0
+    # Scans one organisation may run at once; more wait in order (0: no cap).
+    max_running_scans_per_org: int = 4
     # Days a finished scan is kept unless its organisation sets its own (0: forever).
     retention_days: int = 0
     retention_sweep_seconds: Seconds = 3600.0

@@ -138,6 +138,8 @@ class ScanOut(ScanSummary, kw_only=True):
     language_stats: dict[str, LanguageStats] = msgspec.field(default_factory=dict)
     complexity: Complexity | None = None
     skipped_files: list[SkippedFile] = msgspec.field(default_factory=list)
+    # While the organisation runs its cap of scans: this scan's place in its queue (1: next).
+    queue_position: int | None = None
     history: list[HistoryEntry] = msgspec.field(default_factory=list)
     findings: list[FindingOut] | None = None
     upload: UploadTarget | None = None

@@ -39,7 +39,11 @@ _WITH_HISTORY: Final = """
 SELECT s.*, p.name AS project,
     coalesce((SELECT json_agg(json_build_object('name', e.name, 'status', e.status,
         'stage', e.stage, 'detail', e.detail, 'at', e.at) ORDER BY e.seq)
-        FROM scan_events e WHERE e.scan_id = s.id), '[]') AS history
+        FROM scan_events e WHERE e.scan_id = s.id), '[]') AS history,
+    CASE WHEN s.status = 'queued' AND s.admitted_at IS NULL THEN (
+        SELECT count(*) + 1 FROM scans w WHERE w.org_id = s.org_id AND w.status = 'queued'
+            AND w.admitted_at IS NULL AND (w.created_at, w.id) < (s.created_at, s.id)
+    ) END AS queue_position
 FROM scans s JOIN projects p ON p.id = s.project_id
 WHERE s.id = $1 AND s.org_id = $2
 """
@@ -157,6 +161,7 @@ async def load_scan(
         language_stats=msgspec.convert(row["language_stats"] or {}, dict[str, LanguageStats]),
         complexity=_complexity(row),
         skipped_files=msgspec.convert(row["skipped_files"] or [], list[SkippedFile]),
+        queue_position=row["queue_position"],
         history=msgspec.convert(row["history"], list[HistoryEntry], strict=False),
         findings=findings,
     )

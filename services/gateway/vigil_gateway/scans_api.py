@@ -9,14 +9,11 @@ from typing import IO
 
 from aiohttp import web
 
-from vigil_common import bus
+from vigil_common import admission
 from vigil_common.config import Settings
-from vigil_common.errors import Retry
 from vigil_common.logs import scan_context
-from vigil_common.scans import fail_scan
-from vigil_common.schemas import ScanFailed, ScanRequested
+from vigil_common.schemas import ScanRequested
 from vigil_common.storage import ObjectMissing, upload_key
-from vigil_common.subjects import SCAN_FAILED, SCAN_REQUESTED
 from vigil_gateway import audit, lifecycle, scans
 from vigil_gateway.appkeys import JETSTREAM, POOL, SETTINGS, STORE
 from vigil_gateway.auth import require
@@ -166,22 +163,11 @@ async def _enqueue(request: web.Request, new: scans.NewScan, sealed_token: str |
         ref=new.ref,
         git_token_sealed=sealed_token,
     )
-    try:
-        await bus.publish(request.app[JETSTREAM], SCAN_REQUESTED, event)
-    except Retry:
-        await _fail_unqueued(request, new)
+    settings = request.app[SETTINGS]
+    await admission.request_scan(
+        request.app[POOL], request.app[JETSTREAM], event, settings.max_running_scans_per_org
+    )
     log.info("scan queued", extra={"project": new.project, "source": new.source_type})
-
-
-async def _fail_unqueued(request: web.Request, new: scans.NewScan) -> None:
-    reason = "the scan could not be queued: the message bus is unavailable"
-    await fail_scan(request.app[POOL], new.id, reason)
-    failed = ScanFailed(scan_id=new.id, org_id=new.org_id, reason=reason)
-    try:  # best effort: the bus just refused a publish
-        await bus.publish(request.app[JETSTREAM], SCAN_FAILED, failed)
-    except Retry:
-        log.warning("could not announce the failed scan")
-    raise ApiError(503, "unavailable", reason + "; retry later")
 
 
 async def start_scan(request: web.Request) -> web.Response:
@@ -225,6 +211,8 @@ async def cancel_scan(request: web.Request) -> web.Response:
     if not await scans.cancel_scan(request.app[POOL], principal.org_id, scan_id):
         scan = await _load(request, principal.org_id, scan_id)
         raise ApiError(409, "already_finished", f"the scan already ended as {scan.status}")
+    cap = request.app[SETTINGS].max_running_scans_per_org
+    await admission.admit(request.app[POOL], request.app[JETSTREAM], principal.org_id, cap)
     return json_response(await _load(request, principal.org_id, scan_id))
 
 

@@ -11,6 +11,7 @@ import logging
 
 import msgspec
 
+from vigil_common import admission
 from vigil_common.bus import Handler
 from vigil_common.config import Settings
 from vigil_common.db import Pool
@@ -34,6 +35,9 @@ def make_handler(ctx: StageContext) -> Handler[ScanFinished]:
         else:
             log.info("scan failed", extra={"reason": event.reason, "stage": event.stage})
         await enqueue_deliveries(ctx.pool, ctx.settings, event)
+        # The scan's slot is free: the organisation's next waiting scan may start.
+        cap = ctx.settings.max_running_scans_per_org
+        await admission.admit(ctx.pool, ctx.js, event.org_id, cap)
 
     return handle
 
