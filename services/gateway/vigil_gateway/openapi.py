@@ -148,12 +148,14 @@ OPERATIONS: Final = (
 _ERRORS: Final = {
     "400": "Malformed request",
     "401": "Missing, unknown, revoked or expired key",
+    "402": "The organisation's scan quota is used up",
     "403": "The key lacks the scope",
     "404": "Not found in your organisation",
     "409": "Conflicts with the resource's state",
     "413": "Too large",
     "415": "Unsupported Content-Type",
     "422": "Invalid field (details.field names it)",
+    "429": "Rate limited: retry after Retry-After seconds",
     "503": "A dependency is unavailable; retry later",
 }
 
