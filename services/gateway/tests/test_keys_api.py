@@ -48,6 +48,7 @@ async def test_a_new_key_is_shown_once_with_read_scopes_by_default(
     assert me["key"]["id"] == new["id"]
     assert me["organisation"]["id"] == str(tenant.org_id)
     assert me["usage"] == {"scans_today": 0, "scans_this_month": 0}
+    assert me["quota"] == {"scans_per_day": None, "scans_per_month": None, "running_scans": 4}
     denied = await client.post("/v1/scans", json={"source_type": "zip"}, headers=bearer(new["key"]))
     assert denied.status == 403
 
@@ -132,3 +133,20 @@ async def test_key_management_needs_its_scope(client: Client, pool: Pool) -> Non
         assert response.status == 403, (method, path)
         assert (await response.json())["error"]["details"] == {"scope": "keys:manage"}
     assert (await client.get("/v1/me")).status == 401
+
+
+async def test_every_request_is_logged_with_its_id_and_never_the_key(
+    client: Client, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="vigil_gateway.access")
+    headers = {**bearer(tenant.key), "X-Request-Id": "ci-run-42"}
+    response = await client.get("/v1/me?x=1", headers=headers)
+    assert response.headers["X-Request-Id"] == "ci-run-42"
+    (line,) = [r for r in caplog.records if r.name == "vigil_gateway.access"]
+    assert line.getMessage() == "GET /v1/me 200"
+    assert line.__dict__["request_id"] == "ci-run-42"
+    assert line.__dict__["route"] == "/v1/me"
+    assert tenant.key not in str(line.__dict__)
+    too_long = "r" * 500  # not copied into every log line: replaced by an id of our own
+    replaced = await client.get("/v1/me", headers={**bearer(tenant.key), "X-Request-Id": too_long})
+    assert len(replaced.headers["X-Request-Id"]) == 32

@@ -101,7 +101,7 @@ async def test_a_git_scan_is_queued_with_its_token_sealed(
     assert scan["status"] == "queued"
     assert scan["source"] == {
         "type": "git", "format": None, "repo_url": "https://github.com/acme/shop.git",
-        "ref": "v1.2.0", "commit": None,
+        "ref": "v1.2.0", "commit": None, "language_hint": None,
     }  # fmt: skip
     event = await last_request(nats_js[1])
     assert event.git_token_sealed is not None
@@ -308,3 +308,13 @@ async def test_bad_callbacks_are_refused(
     )
     assert response.status == 422, await response.text()
     assert (await response.json())["error"]["details"]["field"] == field
+
+
+async def test_the_language_hint_is_kept_and_checked(client: Client, tenant: Tenant) -> None:
+    body = {"source_type": "zip", "language": "python"}
+    created = await (await client.post("/v1/scans", json=body, headers=auth(tenant))).json()
+    assert created["source"]["language_hint"] == "python"
+    bad = await client.post(
+        "/v1/scans", json={"source_type": "zip", "language": "a b;"}, headers=auth(tenant)
+    )
+    assert (await bad.json())["error"]["details"]["field"] == "language"

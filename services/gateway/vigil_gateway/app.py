@@ -22,12 +22,13 @@ from vigil_gateway.appkeys import (
     KEY_CACHE,
     NATS_CLIENT,
     POOL,
+    PRINCIPAL,
     RATE_LIMITER,
     SETTINGS,
     STORE,
 )
 from vigil_gateway.auth import auth_middleware
-from vigil_gateway.errors import error_middleware
+from vigil_gateway.errors import REQUEST_ID, error_middleware, request_id_of
 from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
@@ -37,9 +38,16 @@ from vigil_gateway.ratelimit import RateLimiter, add_rate_headers, rate_limit_mi
 log = logging.getLogger(__name__)
 
 
+access_log = logging.getLogger("vigil_gateway.access")
+
+
 @web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count and time requests by route pattern (never by concrete path: bounded labels)."""
+async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request its id; count, time and log it by route pattern (bounded labels).
+
+    The access line carries the path without its query and the key's id, never the key.
+    """
+    request[REQUEST_ID] = request_id_of(request)
     started = time.perf_counter()
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
@@ -49,8 +57,17 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = response.status
         return response
     finally:
+        seconds = time.perf_counter() - started
         metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
-        metrics.HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
+        metrics.HTTP_SECONDS.labels(request.method, route).observe(seconds)
+        principal = request.get(PRINCIPAL)
+        access_log.info(
+            "%s %s %d", request.method, request.path, status,
+            extra={
+                "request_id": request[REQUEST_ID], "route": route, "ms": round(seconds * 1000, 1),
+                "key_id": str(principal.key_id) if principal else None,
+            },
+        )  # fmt: skip
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -86,7 +103,7 @@ def create_app(settings: Settings) -> web.Application:
     """Build the gateway; its connections open on startup and close on cleanup."""
     app = web.Application(
         middlewares=[
-            metrics_middleware,
+            observe_middleware,
             error_middleware,
             auth_middleware,
             rate_limit_middleware,

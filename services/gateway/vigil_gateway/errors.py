@@ -17,6 +17,17 @@ from aiohttp.typedefs import Handler
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
+REQUEST_ID: Final = web.RequestKey("request_id", str)
+_MAX_REQUEST_ID: Final = 128
+
+
+def request_id_of(request: web.Request) -> str:
+    """The caller's ``X-Request-Id`` when it is short and printable (it reaches the logs),
+    else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if 0 < len(given) <= _MAX_REQUEST_ID and given.isprintable():
+        return given
+    return uuid.uuid4().hex
 
 
 class ApiError(Exception):
@@ -96,7 +107,7 @@ def error_response(
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give every response a request id, and every error the API's shape."""
-    request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    request_id = request.get(REQUEST_ID) or request_id_of(request)
     try:
         response = await handler(request)
     except ApiError as exc:

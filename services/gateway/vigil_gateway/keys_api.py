@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from vigil_gateway import audit
-from vigil_gateway.appkeys import KEY_CACHE, NATS_CLIENT, POOL, PRINCIPAL
+from vigil_gateway.appkeys import KEY_CACHE, NATS_CLIENT, POOL, PRINCIPAL, SETTINGS
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
 from vigil_gateway.errors import ApiError, invalid, not_found
@@ -78,11 +78,20 @@ class Usage(msgspec.Struct):
     scans_this_month: int
 
 
+class Quota(msgspec.Struct):
+    """The organisation's limits (``null``: none)."""
+
+    scans_per_day: int | None
+    scans_per_month: int | None
+    running_scans: int | None
+
+
 class Me(msgspec.Struct):
-    """Who is calling, with what, and how much they have used."""
+    """Who is calling, with what, how much they may use and how much they have used."""
 
     organisation: Organisation
     key: KeyOut
+    quota: Quota
     usage: Usage
 
 
@@ -150,9 +159,15 @@ async def me(request: web.Request) -> web.Response:
     )
     if org is None or key is None or usage is None:
         raise not_found("key")
+    settings = request.app[SETTINGS]
     body = Me(
         Organisation(org["id"], org["name"]),
         KeyOut(**dict(key)),
+        Quota(
+            scans_per_day=settings.scan_quota_daily or None,
+            scans_per_month=settings.scan_quota_monthly or None,
+            running_scans=settings.max_running_scans_per_org or None,
+        ),
         Usage(scans_today=usage["today"], scans_this_month=usage["month"]),
     )
     return json_response(body)

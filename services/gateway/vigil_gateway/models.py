@@ -19,19 +19,20 @@ class CreateScan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     repo_url: str | None = None
     ref: str | None = None
     git_token: str | None = None
-    language: str | None = None
+    language: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9+#._-]{1,40}$")] | None = None
     callback_url: str | None = None
     callback_secret: str | None = None
 
 
 class Source(msgspec.Struct):
-    """Where the scanned code came from."""
+    """Where the scanned code came from, and the language the caller said it is in."""
 
     type: str
     format: str | None = None
     repo_url: str | None = None
     ref: str | None = None
     commit: str | None = None
+    language_hint: str | None = None
 
 
 class FileCounts(msgspec.Struct):

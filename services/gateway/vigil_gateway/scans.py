@@ -63,6 +63,7 @@ class NewScan(msgspec.Struct, kw_only=True, frozen=True):
     ref: str | None = None
     callback_url: str | None = None
     callback_secret_sealed: str | None = None
+    language_hint: str | None = None
 
 
 def parse_project(name: str | None) -> str:
@@ -88,8 +89,8 @@ async def create_scan(pool: Pool, scan: NewScan) -> None:
         )
         await conn.execute(
             "INSERT INTO scans (id, org_id, project_id, source_type, archive_format, upload_key,"
-            " repo_url, ref, status, callback_url, callback_secret_sealed)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            " repo_url, ref, status, callback_url, callback_secret_sealed, language_hint)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             scan.id,
             scan.org_id,
             project_id,
@@ -101,6 +102,7 @@ async def create_scan(pool: Pool, scan: NewScan) -> None:
             scan.status,
             scan.callback_url,
             scan.callback_secret_sealed,
+            scan.language_hint,
         )
         await record_event(conn, scan.id, scan.status, scan.status)
 
@@ -208,6 +210,7 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, Any]:
             repo_url=row["repo_url"],
             ref=row["ref"],
             commit=row["commit_sha"],
+            language_hint=row["language_hint"],
         ),
         "created_at": row["created_at"],
         "started_at": row["started_at"],

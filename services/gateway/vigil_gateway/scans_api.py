@@ -105,7 +105,10 @@ async def _create_from_json(
     settings = request.app[SETTINGS]
     project = scans.parse_project(body.project)
     scan_id = uuid.uuid4()
-    callback = await _callback(body, settings)
+    callback: dict[str, str | None] = {
+        **await _callback(body, settings),
+        "language_hint": body.language,
+    }
     if body.source_type != "git":
         check_archive_source(body)
         new = scans.NewScan(
