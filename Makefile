@@ -38,6 +38,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/ingest.py
 
 lint: install
 	$(BIN)/ruff check .
