@@ -39,6 +39,7 @@ test: install
 bench: install
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/notifier.py
 
 lint: install
 	$(BIN)/ruff check .
