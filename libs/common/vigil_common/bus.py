@@ -123,14 +123,20 @@ def message_id(event: Event, subject: str) -> str:
     return f"{event.scan_id}:{subject}"
 
 
-async def publish(js: JetStreamContext, subject: str, event: Event) -> None:
-    """Publish ``event`` and wait for the stream's ack; raise :class:`Retry` if it fails."""
+async def publish(
+    js: JetStreamContext, subject: str, event: Event, msg_id: str | None = None
+) -> None:
+    """Publish ``event`` and wait for the stream's ack; raise :class:`Retry` if it fails.
+
+    ``msg_id`` replaces the default one-per-scan-and-subject id for events a scan can have
+    many of (one per triage decision, say).
+    """
     try:
         await js.publish(
             subject,
             msgspec.json.encode(event),
             stream=STREAM,
-            headers={"Nats-Msg-Id": message_id(event, subject)},
+            headers={"Nats-Msg-Id": msg_id or message_id(event, subject)},
             timeout=10,
         )
     except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as exc:

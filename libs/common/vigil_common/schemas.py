@@ -79,7 +79,20 @@ class ScanFailed(Event, frozen=True, kw_only=True, tag_field="type", tag="scan.f
 
 
 ScanFinished = ScanCompleted | ScanFailed
-"""What the notifier consumes: the two terminal events, told apart by their ``type`` field."""
+"""The two terminal events, told apart by their ``type`` field."""
+
+
+class FindingTriaged(Event, frozen=True, kw_only=True, tag_field="type", tag="finding.triaged"):
+    """Someone set a finding's validity; ``triage_id`` names this one decision."""
+
+    triage_id: uuid.UUID
+    finding_id: uuid.UUID
+    validity: str
+    reason: str | None = None
+
+
+NotifierEvent = ScanCompleted | ScanFailed | FindingTriaged
+"""Everything the notifier consumes, told apart by ``type``."""
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,6 +15,7 @@ SCAN_STATIC_DONE: Final = "vigil.scan.static_done"
 SCAN_HUNTED: Final = "vigil.scan.hunted"
 SCAN_COMPLETED: Final = "vigil.scan.completed"
 SCAN_FAILED: Final = "vigil.scan.failed"
+FINDING_TRIAGED: Final = "vigil.scan.finding_triaged"
 
 # Core NATS (not stored): every gateway replica evicts a revoked key from its cache at once.
 KEYS_REVOKED: Final = "vigil.keys.revoked"
@@ -34,7 +35,7 @@ INGEST: Final = ConsumerSpec("ingest", (SCAN_REQUESTED,), "ingest")
 STATIC_SCAN: Final = ConsumerSpec("static-scan", (SCAN_INGESTED,), "static")
 AI_HUNTER: Final = ConsumerSpec("ai-hunter", (SCAN_STATIC_DONE,), "hunt")
 VALIDATOR: Final = ConsumerSpec("validator", (SCAN_HUNTED,), "validate")
-NOTIFIER: Final = ConsumerSpec("notifier", (SCAN_COMPLETED, SCAN_FAILED), "notify")
+NOTIFIER: Final = ConsumerSpec("notifier", (SCAN_COMPLETED, SCAN_FAILED, FINDING_TRIAGED), "notify")
 
 ALL_CONSUMERS: Final = (INGEST, STATIC_SCAN, AI_HUNTER, VALIDATOR, NOTIFIER)
 

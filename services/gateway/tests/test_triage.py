@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 from nats.aio.client import Client as NATS
@@ -17,7 +18,8 @@ from conftest import Tenant, make_tenant
 from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.findings import fingerprint, insert_findings
-from vigil_common.schemas import Finding
+from vigil_common.schemas import Finding, FindingTriaged
+from vigil_common.subjects import FINDING_TRIAGED, STREAM
 from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
@@ -184,3 +186,24 @@ async def test_the_diff_shows_new_fixed_and_unchanged_findings(
     assert [f["rule_id"] for f in (await explicit.json())["new"]] == ["a"]
     missing = await client.get(f"/v1/scans/{after}/diff?base={uuid.uuid4()}", headers=auth(tenant))
     assert missing.status == 404
+
+
+async def test_each_verdict_is_announced_for_webhook_subscribers(
+    client: Client, tenant: Tenant, pool: Pool, nats_js: tuple[NATS, JetStreamContext]
+) -> None:
+    _, js = nats_js
+    scan = await scan_with(pool, tenant, "announced", ["r1", "r2"])
+    for rule, validity in (("r1", "valid"), ("r2", "valid"), ("r1", "invalid")):
+        verdict = {"validity": validity, "reason": "checked"}
+        target = await finding_of(pool, scan, rule)
+        assert (
+            await client.patch(f"/v1/findings/{target}", json=verdict, headers=auth(tenant))
+        ).status == 200
+    sub = await js.pull_subscribe(FINDING_TRIAGED, durable="triage-test", stream=STREAM)
+    messages = await sub.fetch(3, timeout=5)
+    events = [msgspec.json.decode(m.data, type=FindingTriaged) for m in messages]
+    await sub.unsubscribe()
+    assert [(e.validity, str(e.scan_id)) for e in events] == [
+        ("valid", str(scan)), ("valid", str(scan)), ("invalid", str(scan)),
+    ]  # fmt: skip
+    assert len({e.triage_id for e in events}) == 3  # not de-duplicated as one per scan

@@ -9,18 +9,25 @@ code (same fingerprint) found again in the project takes its validity.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 import asyncpg
 from aiohttp import web
 
+from vigil_common import bus
+from vigil_common.errors import Retry
+from vigil_common.schemas import FindingTriaged
+from vigil_common.subjects import FINDING_TRIAGED
 from vigil_gateway import audit, scans
-from vigil_gateway.appkeys import POOL
+from vigil_gateway.appkeys import JETSTREAM, POOL
 from vigil_gateway.auth import require
 from vigil_gateway.bodies import decode_json
 from vigil_gateway.errors import invalid, not_found
 from vigil_gateway.models import CommentList, CommentOut, NewComment, Triage
 from vigil_gateway.responses import json_response
+
+log = logging.getLogger(__name__)
 
 
 def finding_id_of(request: web.Request) -> uuid.UUID:
@@ -72,7 +79,22 @@ async def triage(request: web.Request) -> web.Response:
         details = {"from": finding["validity"], "to": body.validity, "reason": body.reason}
         await audit.record(conn, principal, "finding.triaged", "finding", finding["id"], details)
     assert row is not None  # the finding was read above in the same organisation
+    await _announce(request, finding, body)
     return json_response(scans.finding_out(row))
+
+
+async def _announce(request: web.Request, finding: asyncpg.Record, body: Triage) -> None:
+    """Tell webhook subscribers (``finding.triaged``); the decision itself is already kept."""
+    event = FindingTriaged(
+        scan_id=finding["scan_id"], org_id=finding["org_id"], triage_id=uuid.uuid4(),
+        finding_id=finding["id"], validity=body.validity, reason=body.reason,
+    )  # fmt: skip
+    try:
+        await bus.publish(
+            request.app[JETSTREAM], FINDING_TRIAGED, event, msg_id=f"triage:{event.triage_id}"
+        )
+    except Retry:
+        log.warning("could not announce a triage decision", extra={"finding": str(finding["id"])})
 
 
 async def list_comments(request: web.Request) -> web.Response:

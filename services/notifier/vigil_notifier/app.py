@@ -1,9 +1,9 @@
-"""The notifier service process: consumes ``scan.completed`` and ``scan.failed``, and runs the
-webhook delivery loop beside the consumer."""
+"""The notifier service process: consumes ``scan.completed``, ``scan.failed`` and
+``finding.triaged``, and runs the webhook delivery loop beside the consumer."""
 
 from __future__ import annotations
 
-from vigil_common.schemas import ScanFinished
+from vigil_common.schemas import NotifierEvent
 from vigil_common.subjects import NOTIFIER
 from vigil_common.worker import run_stage
 from vigil_notifier.handlers import make_handler
@@ -15,7 +15,7 @@ def main() -> None:
     run_stage(
         "notifier",
         NOTIFIER,
-        ScanFinished,
+        NotifierEvent,
         make_handler,
         default_concurrency=16,
         background=deliver_forever,

@@ -15,18 +15,21 @@ from vigil_common import admission
 from vigil_common.bus import Handler
 from vigil_common.config import Settings
 from vigil_common.db import Pool
-from vigil_common.schemas import ScanCompleted, ScanFinished
+from vigil_common.schemas import FindingTriaged, NotifierEvent, ScanCompleted, ScanFinished
 from vigil_common.worker import StageContext
 from vigil_notifier import repository
-from vigil_notifier.payloads import EventType, scan_event
+from vigil_notifier.payloads import EventType, scan_event, triage_event
 
 log = logging.getLogger(__name__)
 
 
-def make_handler(ctx: StageContext) -> Handler[ScanFinished]:
+def make_handler(ctx: StageContext) -> Handler[NotifierEvent]:
     """Build the handler bound to this process's connections."""
 
-    async def handle(event: ScanFinished) -> None:
+    async def handle(event: NotifierEvent) -> None:
+        if isinstance(event, FindingTriaged):
+            await enqueue_triage(ctx.pool, event)
+            return
         if isinstance(event, ScanCompleted):
             log.info(
                 "scan completed",
@@ -56,3 +59,18 @@ async def enqueue_deliveries(pool: Pool, settings: Settings, event: ScanFinished
     created = await repository.create_deliveries(pool, scan, payload.id, event_type, body)
     log.info("webhook deliveries queued", extra={"deliveries": created, "event_type": event_type})
     return created
+
+
+async def enqueue_triage(pool: Pool, event: FindingTriaged) -> int:
+    """Deliver a triage decision to the endpoints subscribed to ``finding.triaged``.
+
+    A scan's own callback is for its completion, so it does not receive these.
+    """
+    scan = await repository.fetch_scan(pool, event.scan_id)
+    if scan is None:
+        return 0  # deleted since: nothing to announce
+    payload = triage_event(event)
+    return await repository.create_deliveries(
+        pool, scan, payload.id, "finding.triaged", msgspec.json.encode(payload),
+        include_callback=False,
+    )  # fmt: skip

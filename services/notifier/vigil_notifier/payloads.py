@@ -15,6 +15,8 @@ from typing import Final, Literal
 import asyncpg
 import msgspec
 
+from vigil_common.schemas import FindingTriaged
+
 EventType = Literal["scan.completed", "scan.failed", "finding.triaged"]
 EVENT_TYPES: Final[tuple[EventType, ...]] = ("scan.completed", "scan.failed", "finding.triaged")
 # A fixed namespace so event ids are stable across processes and restarts.
@@ -50,7 +52,7 @@ class ScanData(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FindingTriagedData(msgspec.Struct, frozen=True, kw_only=True):
-    """``data`` of ``finding.triaged`` (defined for subscribers; nothing emits it yet)."""
+    """``data`` of ``finding.triaged``: the finding, its scan, the new validity and why."""
 
     finding_id: uuid.UUID
     scan_id: uuid.UUID
@@ -104,6 +106,20 @@ def scan_event(
     timestamp = scan["finished_at"] or scan["updated_at"]
     return WebhookEvent(
         id=event_id(scan["id"], event_type), type=event_type, timestamp=timestamp, data=data
+    )
+
+
+def triage_event(event: FindingTriaged) -> WebhookEvent:
+    """The ``finding.triaged`` event of one triage decision (its id names the decision)."""
+    data = FindingTriagedData(
+        finding_id=event.finding_id, scan_id=event.scan_id, status=event.validity,
+        note=event.reason,
+    )  # fmt: skip
+    return WebhookEvent(
+        id=uuid.uuid5(EVENT_NAMESPACE, f"triage:{event.triage_id}"),
+        type="finding.triaged",
+        timestamp=dt.datetime.now(dt.UTC),
+        data=data,
     )
 
 

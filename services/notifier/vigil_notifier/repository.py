@@ -38,7 +38,13 @@ async def fetch_findings(pool: Pool, scan_id: uuid.UUID, limit: int) -> list[asy
 
 
 async def create_deliveries(
-    pool: Pool, scan: asyncpg.Record, event_id: uuid.UUID, event_type: str, body: bytes
+    pool: Pool,
+    scan: asyncpg.Record,
+    event_id: uuid.UUID,
+    event_type: str,
+    body: bytes,
+    *,
+    include_callback: bool = True,
 ) -> int:
     """One pending delivery per subscribed, enabled endpoint and the scan's callback.
 
@@ -58,7 +64,7 @@ async def create_deliveries(
             event_type,
             body,
         )
-        if scan["callback_url"]:
+        if include_callback and scan["callback_url"]:
             created += await conn.fetch(
                 "INSERT INTO webhook_deliveries (org_id, scan_id, event_id, event_type, payload)"
                 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
