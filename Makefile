@@ -6,7 +6,7 @@ VENV := .venv
 SCANNERS := .venv-scanners
 BIN := $(VENV)/bin
 PACKAGES := libs/common libs/devstack services/gateway services/ingest services/static-scan \
-            services/ai-hunter services/validator services/notifier
+            services/ai-hunter services/validator services/notifier clients/python
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 # Scanner CLIs live in their own environment; the services find them through these settings.
