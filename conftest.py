@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
+from aiohttp.test_utils import TestClient
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -26,6 +29,7 @@ from vigil_common.sealing import generate_key
 from vigil_common.storage import ObjectStore
 from vigil_common.subjects import STREAM
 from vigil_devstack import make_temp_home, start_stack
+from vigil_gateway.app import create_app
 from vigil_gateway.keys import SCOPES, create_key, ensure_organisation
 
 ROOT = Path(__file__).resolve().parent
@@ -97,6 +101,31 @@ async def nats_js(settings: Settings) -> AsyncIterator[tuple[NATS, JetStreamCont
         await js.delete_consumer(STREAM, consumer.name)
     yield nc, js
     await nc.drain()
+
+
+GatewayClient = TestClient[Any, Any]
+MakeGatewayClient = Callable[..., Awaitable[GatewayClient]]
+
+
+@pytest.fixture
+def gateway_client(
+    aiohttp_client: Callable[..., Awaitable[GatewayClient]],
+    settings: Settings,
+    pool: Pool,
+    nats_js: tuple[NATS, JetStreamContext],
+) -> MakeGatewayClient:
+    """Make a test client of a gateway app, its settings changed by keyword arguments."""
+
+    async def make(**overrides: Any) -> GatewayClient:
+        return await aiohttp_client(create_app(msgspec.structs.replace(settings, **overrides)))
+
+    return make
+
+
+@pytest.fixture
+async def client(gateway_client: MakeGatewayClient) -> GatewayClient:
+    """A test client of a gateway app with the session's settings."""
+    return await gateway_client()
 
 
 @dataclass(frozen=True)

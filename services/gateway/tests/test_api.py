@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -14,13 +13,11 @@ from aiohttp.test_utils import TestClient
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from conftest import Tenant, make_tenant
-from vigil_common.config import Settings
+from conftest import MakeGatewayClient, Tenant, make_tenant
 from vigil_common.db import Pool
 from vigil_common.schemas import ScanRequested
 from vigil_common.storage import ObjectStore
 from vigil_common.subjects import SCAN_REQUESTED, STREAM
-from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
 
@@ -37,14 +34,8 @@ def auth(tenant: Tenant) -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    small_uploads = msgspec.structs.replace(settings, max_upload_bytes=4096)
-    return await aiohttp_client(create_app(small_uploads))
+async def client(gateway_client: MakeGatewayClient) -> Client:
+    return await gateway_client(max_upload_bytes=4096)
 
 
 async def post_zip(client: Client, tenant: Tenant, body: bytes, project: str = "demo") -> Any:

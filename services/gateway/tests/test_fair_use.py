@@ -5,35 +5,25 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from conftest import Tenant, make_tenant
+from conftest import MakeGatewayClient, Tenant, make_tenant
 from vigil_common import admission
-from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.subjects import STREAM
-from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
 CAP = 2
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    capped = msgspec.structs.replace(settings, max_running_scans_per_org=CAP)
-    return await aiohttp_client(create_app(capped))
+async def client(gateway_client: MakeGatewayClient) -> Client:
+    return await gateway_client(max_running_scans_per_org=CAP)
 
 
 def archive() -> bytes:

@@ -5,30 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 from conftest import Tenant, make_tenant
-from vigil_common.config import Settings
 from vigil_common.db import Pool
-from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 def headers(tenant: Tenant, key: str, **extra: str) -> dict[str, str]:

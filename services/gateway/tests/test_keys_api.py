@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 from conftest import Tenant, make_tenant
 from vigil_common.config import Settings
@@ -19,13 +17,6 @@ from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
 Factory = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Factory, settings: Settings, pool: Pool, nats_js: tuple[NATS, JetStreamContext]
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 from conftest import Tenant, make_tenant
-from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.storage import ObjectMissing, ObjectStore
-from vigil_gateway.app import create_app
 from vigil_gateway.lifecycle import sweep_expired
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 def auth(tenant: Tenant) -> dict[str, str]:

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 from openapi_spec_validator import validate
 
-from vigil_common.config import Settings
-from vigil_common.db import Pool
-from vigil_gateway.app import create_app
 from vigil_gateway.openapi import SPEC_PATH
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 async def test_the_spec_is_valid_openapi_3_1_and_served_without_a_key(client: Client) -> None:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
-from conftest import Tenant
-from vigil_common.config import Settings
+from conftest import MakeGatewayClient, Tenant
 from vigil_common.db import Pool
 from vigil_devstack.services import ServiceProcess, python_env, start_service, wait_ready
-from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
 LIMIT = 40
@@ -62,16 +57,8 @@ async def test_a_limit_holds_across_two_gateway_processes(
 
 
 @pytest.fixture
-async def limited_client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> AsyncIterator[Client]:
-    tight = msgspec.structs.replace(
-        settings, rate_limit_reads=3, rate_limit_writes=50, scan_quota_daily=2
-    )
-    yield await aiohttp_client(create_app(tight))
+async def limited_client(gateway_client: MakeGatewayClient) -> Client:
+    return await gateway_client(rate_limit_reads=3, rate_limit_writes=50, scan_quota_daily=2)
 
 
 async def test_every_response_reports_its_budget(limited_client: Client, tenant: Tenant) -> None:

@@ -7,7 +7,6 @@ import io
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -23,20 +22,9 @@ from vigil_common.findings import fingerprint
 from vigil_common.schemas import ScanRequested
 from vigil_common.sealing import unseal
 from vigil_common.subjects import SCAN_REQUESTED, STREAM
-from vigil_gateway.app import create_app
 from vigil_gateway.keys import SCOPES, create_key
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 def auth(tenant: Tenant) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -15,24 +14,12 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from conftest import Tenant, make_tenant
-from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.findings import fingerprint, insert_findings
 from vigil_common.schemas import Finding, FindingTriaged
 from vigil_common.subjects import FINDING_TRIAGED, STREAM
-from vigil_gateway.app import create_app
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
 
 
 def auth(tenant: Tenant) -> dict[str, str]:

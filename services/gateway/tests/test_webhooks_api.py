@@ -57,16 +57,6 @@ def auth(tenant: Tenant) -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    settings: Settings,
-    pool: Pool,
-    nats_js: tuple[NATS, JetStreamContext],
-) -> Client:
-    return await aiohttp_client(create_app(settings))
-
-
-@pytest.fixture
 async def strict_client(
     aiohttp_client: Callable[..., Awaitable[Client]],
     settings: Settings,
