@@ -86,6 +86,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     semgrep_bin: str = "semgrep"
     semgrep_rules: str | None = None
     semgrep_jobs: Positive | None = None
+    # LLM stages (ai-hunter, validator): any OpenAI-compatible server; unset base URL or model
+    # means the stages skip their LLM part and say so in the scan's history.
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: Seconds = 120.0
+    llm_max_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+    llm_max_tokens: Positive = 2048
+    # Hunter: files sent to the model per scan, and the estimated prompt tokens they may use.
+    llm_max_files: Positive = 20
+    llm_token_budget: Positive = 100_000
+    # Validator: findings the model reviews per scan; whether it may filter a critical one.
+    llm_max_validations: Positive = 100
+    llm_filter_critical: bool = False
 
     log_level: str = "INFO"
     log_format: str = "json"
@@ -100,7 +114,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 # Names of settings that hold credentials: never printed, logged or echoed in errors.
 SECRET_FIELDS: Final = frozenset(
-    {"s3_secret_key", "bootstrap_api_key", "database_url", "sealing_key"}
+    {"s3_secret_key", "bootstrap_api_key", "database_url", "sealing_key", "llm_api_key"}
 )
 
 

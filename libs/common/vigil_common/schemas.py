@@ -69,6 +69,9 @@ class ScanCompleted(Event, frozen=True, kw_only=True, tag_field="type", tag="sca
 
     findings: int = 0
     severity_counts: dict[str, int] = msgspec.field(default_factory=dict)
+    # The validator's security score (0-100) and letter grade (A-F); see docs/ai.md.
+    score: int | None = None
+    grade: str | None = None
 
 
 class ScanFailed(Event, frozen=True, kw_only=True, tag_field="type", tag="scan.failed"):

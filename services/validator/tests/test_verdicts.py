@@ -1,0 +1,82 @@
+"""How a model's verdict is applied, and what the model is shown."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from vigil_common.config import Settings
+from vigil_common.llm import LLMClient
+from vigil_validator.candidates import Candidate, initial
+from vigil_validator.verdicts import Review, Verdict, prompt
+
+CODE = [f"line {n}" for n in range(1, 41)]
+
+
+def finding(severity: str = "high") -> Candidate:
+    return Candidate(
+        id=uuid.uuid4(), fingerprint="f", scanner="semgrep", rule_id="python.sqli",
+        title="SQL injection", severity=severity, confidence="high", cwe=("CWE-89",),
+        file_path="app/db.py", start_line=20, end_line=21, snippet="line 20\nline 21",
+    )  # fmt: skip
+
+
+def review(filter_critical: bool = False) -> Review:
+    settings = Settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="m")
+    return Review(LLMClient(settings), filter_critical, 10, time.monotonic() + 60)
+
+
+def verdict(kind: Any) -> Verdict:
+    return Verdict(reasoning="r", verdict=kind, confidence="high", reason="input is a constant")
+
+
+def test_the_prompt_fences_the_code_and_shows_ten_lines_around_it() -> None:
+    text, evidence = prompt(finding(), CODE)
+    assert evidence == (10, 31)
+    assert "10: line 10" in text and "31: line 31" in text and "9: line 9\n" not in text
+    fence = text.split("<<<", 1)[1].split("\n", 1)[0]
+    assert text.count(fence) == 2 and fence.startswith("DATA-")
+    assert "SQL injection (python.sqli, CWE-89, severity high) reported by semgrep" in text
+
+
+def test_without_the_file_the_prompt_shows_the_snippet() -> None:
+    text, evidence = prompt(finding(), None)
+    assert evidence == (20, 21) and "line 20\nline 21" in text
+
+
+def test_a_true_positive_is_kept_with_its_provenance() -> None:
+    decision = initial(finding())
+    review().apply(verdict("true_positive"), decision, (10, 31))
+    assert decision.status == "reported"
+    assert decision.verdict == {
+        "model": "m",
+        "prompt_version": "validate-1",
+        "verdict": "true_positive",
+        "confidence": "high",
+        "reason": "input is a constant",
+        "evidence_lines": [10, 31],
+    }
+
+
+def test_a_false_positive_is_filtered_with_the_models_reason() -> None:
+    decision = initial(finding())
+    judge = review()
+    judge.apply(verdict("false_positive"), decision, (10, 31))
+    assert decision.status == "filtered"
+    assert decision.filter_reason == "the model judged it a false positive: input is a constant"
+    assert judge.dismissed == 1
+
+
+@pytest.mark.parametrize(
+    ("allowed", "status", "confidence"), [(False, "reported", "low"), (True, "filtered", "high")]
+)
+def test_a_critical_is_only_lowered_unless_the_setting_allows_filtering(
+    allowed: bool, status: str, confidence: str
+) -> None:
+    decision = initial(finding("critical"))
+    review(allowed).apply(verdict("false_positive"), decision, (10, 31))
+    assert (decision.status, decision.confidence) == (status, confidence)
+    assert decision.verdict is not None and decision.verdict["verdict"] == "false_positive"
