@@ -11,6 +11,7 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 # Scanner CLIs live in their own environment; the services find them through these settings.
 export VIGIL_SEMGREP_BIN ?= $(CURDIR)/$(SCANNERS)/bin/semgrep
+export VIGIL_BETTERLEAKS_BIN ?= $(CURDIR)/$(SCANNERS)/bin/betterleaks
 
 .PHONY: install run test lint fmt clean images bench
 

@@ -34,6 +34,7 @@ from vigil_gateway.keys import SCOPES, create_key, ensure_organisation
 
 ROOT = Path(__file__).resolve().parent
 os.environ.setdefault("VIGIL_SEMGREP_BIN", str(ROOT / ".venv-scanners" / "bin" / "semgrep"))
+os.environ.setdefault("VIGIL_BETTERLEAKS_BIN", str(ROOT / ".venv-scanners" / "bin" / "betterleaks"))
 
 # Short enough that redelivery tests finish quickly, long enough for a loaded CI machine.
 TEST_SETTINGS = {
@@ -61,7 +62,8 @@ def stack_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def test_env(stack_env: dict[str, str]) -> dict[str, str]:
     """The environment a test process or service runs with."""
-    return {**stack_env, **TEST_SETTINGS, "VIGIL_SEMGREP_BIN": os.environ["VIGIL_SEMGREP_BIN"]}
+    scanners = {name: os.environ[name] for name in ("VIGIL_SEMGREP_BIN", "VIGIL_BETTERLEAKS_BIN")}
+    return {**stack_env, **TEST_SETTINGS, **scanners}
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,7 @@ def system(test_env: dict[str, str]) -> Iterator[System]:
                 **TEST_SETTINGS,
                 **stack.env,
                 "VIGIL_SEMGREP_BIN": test_env["VIGIL_SEMGREP_BIN"],
+                "VIGIL_BETTERLEAKS_BIN": test_env["VIGIL_BETTERLEAKS_BIN"],
                 "VIGIL_BOOTSTRAP_API_KEY": KEY,
             }
         )
@@ -152,6 +153,8 @@ def test_a_scan_flows_through_every_service_to_completed(system: System) -> None
         "vigil-python-eval-injection",
     }
     assert scan["finding_counts"]["high"] == 2
+    assert scan["grade"] in {"A", "B", "C", "D", "F"}
+    assert 0 <= scan["score"] < 100  # two high findings cost points
     hunt = next(entry for entry in scan["history"] if entry["name"] == "hunt.done")
     assert "no LLM is configured" in hunt["detail"]
     with urllib.request.urlopen(system.service("static-scan").base_url + "/metrics") as metrics:
@@ -345,3 +348,19 @@ def test_a_scan_callback_receives_a_signed_completion(system: System) -> None:
     assert (event["type"], event["data"]["scan_id"]) == ("scan.completed", scan["id"])
     assert event["data"]["severity_counts"]["high"] == 2
     assert headers["webhook-id"] == event["id"]
+
+
+def test_a_leaked_secret_is_reported_masked_and_stored_nowhere_in_full(system: System) -> None:
+    fake = "sk_live_51HfakeFAKEfake0123456789abcdefghijklmnopqrstuvwx"  # not a real key
+    scan_id = submit(system, zip_of({"shop/billing.py": f'STRIPE_KEY = "{fake}"\n'}))
+    scan = wait_for(system, scan_id, ("completed", "failed"))
+    assert scan["status"] == "completed", scan["error"]
+    (leak,) = [f for f in scan["findings"] if f["scanner"] == "secrets"]
+    assert (leak["rule_id"], leak["evidence"]) == ("stripe-access-token", "sk_live_****uvwx")
+    assert fake not in json.dumps(scan)
+    stored = query(
+        system,
+        "SELECT string_agg(f::text, '') AS all FROM findings f WHERE scan_id = $1",
+        uuid.UUID(scan_id),
+    )
+    assert fake not in stored["all"]

@@ -84,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     git_timeout_seconds: Seconds = 300.0
 
     semgrep_bin: str = "semgrep"
+    betterleaks_bin: str = "betterleaks"
     semgrep_rules: str | None = None
     semgrep_jobs: Positive | None = None
     # LLM stages (ai-hunter, validator): any OpenAI-compatible server; unset base URL or model

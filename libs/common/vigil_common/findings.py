@@ -51,8 +51,8 @@ def _nth(finding: Finding, ordinal: int) -> Finding:
 _INSERT = """
 INSERT INTO findings (scan_id, org_id, project_id, fingerprint, scanner, rule_id, cwe, owasp,
     severity, confidence, title, description, recommendation, file_path, start_line, end_line,
-    snippet, first_seen_scan_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $1)
+    snippet, evidence, first_seen_scan_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $1)
 ON CONFLICT (scan_id, fingerprint) DO NOTHING
 """
 
@@ -106,6 +106,7 @@ async def insert_findings(
             f.start_line,
             f.end_line,
             f.snippet,
+            f.evidence,
         )
         for f in findings
     ]

@@ -114,6 +114,8 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     start_line: int
     end_line: int
     snippet: str = ""
+    # What proves it, masked (a secret's kind and last characters): never the secret itself.
+    evidence: str = ""
     fingerprint: str
 
 

@@ -97,8 +97,12 @@ class FindingOut(msgspec.Struct):
     start_line: int
     end_line: int
     snippet: str
+    evidence: str
     status: str
     filter_reason: str | None
+    # Scanners that found it (merged duplicates included); a filtered duplicate's survivor.
+    reported_by: list[str]
+    duplicate_of: uuid.UUID | None
     validity: str
     validity_reason: str | None
     validity_until: dt.datetime | None
@@ -130,6 +134,9 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     finished_at: dt.datetime | None
     files: FileCounts
     finding_counts: dict[str, int]
+    # The validator's 0-100 security score and A-F grade (docs/ai.md); null until validated.
+    score: int | None = None
+    grade: str | None = None
 
 
 class ScanOut(ScanSummary, kw_only=True):

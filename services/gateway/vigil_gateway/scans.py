@@ -224,6 +224,8 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, Any]:
             skipped=row["risky_skipped_files"],
         ),
         "finding_counts": row["finding_counts"] or {},
+        "score": row["score"],
+        "grade": row["grade"],
     }
 
 

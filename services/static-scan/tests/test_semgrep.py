@@ -12,7 +12,7 @@ from vigil_common.config import load_settings
 from vigil_common.errors import Reject
 from vigil_common.findings import fingerprint
 from vigil_common.schemas import Finding
-from vigil_static_scan.handlers import run_semgrep
+from vigil_static_scan.handlers import run_scanners, run_semgrep
 from vigil_static_scan.scanners import semgrep
 
 FIXTURES = Path(__file__).parent / "fixtures" / "semgrep"
@@ -147,3 +147,17 @@ def test_code_under_tests_folders_is_scanned_and_broken_rules_reject_the_scan(
         asyncio.run(
             run_semgrep(load_settings({**env, "VIGIL_SEMGREP_RULES": str(broken)}), tree, tmp_path)
         )
+
+
+def test_a_failing_scanner_is_recorded_without_losing_the_others(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    example = Path(__file__).resolve().parents[3] / "examples" / "vulnerable-app" / "app.py"
+    shutil.copy(example, tree / "app.py")
+    env = {
+        "VIGIL_SEMGREP_BIN": os.environ["VIGIL_SEMGREP_BIN"],
+        "VIGIL_BETTERLEAKS_BIN": str(tmp_path / "no-such-scanner"),
+    }
+    found, note = asyncio.run(run_scanners(load_settings(env), tree, tmp_path))
+    assert {f.scanner for f in found} == {"semgrep"}
+    assert "secrets failed: no-such-scanner could not start" in note

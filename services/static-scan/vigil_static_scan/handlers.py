@@ -15,7 +15,7 @@ from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
-from vigil_static_scan.scanners import semgrep
+from vigil_static_scan.scanners import secrets, semgrep
 from vigil_static_scan.scanners.runner import ScannerFailed, run_tool
 from vigil_static_scan.snippets import snippet_reader
 
@@ -57,6 +57,47 @@ async def run_semgrep(settings: Settings, tree: Path, workdir: Path) -> tuple[li
     return found, note
 
 
+async def run_secrets(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
+    """Secret findings over ``tree`` (masked) and a one-line note of what was done."""
+    output = workdir / "secrets.json"
+    try:
+        await run_tool(
+            secrets.command(settings.betterleaks_bin, output),
+            cwd=tree,
+            ok_exit_codes=secrets.OK_EXIT_CODES,
+            limit_seconds=settings.stage_timeout_seconds * 0.8,
+        )
+    except ScannerFailed as exc:
+        raise Retry(str(exc), delay=10) from exc
+    found = secrets.parse(secrets.decode_report(output.read_bytes()), snippet_reader(tree))
+    return found, f"secrets: {len(found)} findings"
+
+
+async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
+    """Every scanner at once; one that fails is recorded without losing the others' findings.
+
+    A ``Reject`` (the user's rules are broken) still fails the scan, and so does every
+    scanner failing (nothing would have been checked).
+    """
+    scanners = {"semgrep": run_semgrep, "secrets": run_secrets}
+    results = await asyncio.gather(
+        *(scan(settings, tree, workdir) for scan in scanners.values()), return_exceptions=True
+    )
+    found: list[Finding] = []
+    notes, failures = [], []
+    for name, result in zip(scanners, results, strict=True):
+        if isinstance(result, Reject):
+            raise result
+        if isinstance(result, BaseException):
+            failures.append(f"{name} failed: {result}")
+            continue
+        found += result[0]
+        notes.append(result[1])
+    if not notes:
+        raise Retry("; ".join(failures), delay=10)
+    return found, "; ".join(notes + failures)
+
+
 def _invalid_rules(output: Path) -> str:
     detail = ""
     if output.exists():
@@ -74,7 +115,7 @@ def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
         with tempfile.TemporaryDirectory(prefix="vigil-static-") as tmp:
             workdir = Path(tmp)
             tree = await _fetch_tree(ctx, event, workdir)
-            found, note = await run_semgrep(ctx.settings, tree, workdir)
+            found, note = await run_scanners(ctx.settings, tree, workdir)
         await findings.insert_findings(ctx.pool, dict(scan), found)
         await scans.finish_stage(ctx.pool, event.scan_id, "static", note)
         await ctx.publish(
