@@ -26,7 +26,7 @@ from vigil_devstack.services import python_env, run_migrations, start_service, w
 
 HERE = Path(__file__).resolve().parent
 KEY = "vgl_bench-key-not-a-secret-0000000000000000000"
-CONNECTIONS, SECONDS, ROUNDS = 50, 10.0, 2
+CONNECTIONS, SECONDS, ROUNDS = 50, 10.0, 3
 
 
 async def seed(database_url: str) -> uuid.UUID:

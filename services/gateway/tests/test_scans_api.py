@@ -306,3 +306,14 @@ async def test_the_language_hint_is_kept_and_checked(client: Client, tenant: Ten
         "/v1/scans", json={"source_type": "zip", "language": "a b;"}, headers=auth(tenant)
     )
     assert (await bad.json())["error"]["details"]["field"] == "language"
+
+
+async def test_nul_characters_get_a_422_not_a_server_error(client: Client, tenant: Tenant) -> None:
+    in_query = await client.get("/v1/scans?project=a%00b", headers=auth(tenant))
+    assert in_query.status == 422
+    assert (await in_query.json())["error"]["details"]["field"] == "project"
+    in_body = await client.post(
+        "/v1/scans", data=b'{"source_type": "zip", "project": "a\\u0000b"}',
+        headers={**auth(tenant), "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert in_body.status == 422

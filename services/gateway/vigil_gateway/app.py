@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import Counter, Histogram
 
 from vigil_common import bus, metrics
 from vigil_common.config import Settings, SettingsError, load_settings
@@ -28,6 +30,7 @@ from vigil_gateway.appkeys import (
     STORE,
 )
 from vigil_gateway.auth import auth_middleware
+from vigil_gateway.bodies import refuse_nul_middleware
 from vigil_gateway.errors import REQUEST_ID, error_middleware, request_id_of
 from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
@@ -39,6 +42,15 @@ log = logging.getLogger(__name__)
 
 
 access_log = logging.getLogger("vigil_gateway.access")
+
+
+@functools.cache
+def _route_metrics(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The metric children of one route and status (labels() locks and looks up each time)."""
+    return (
+        metrics.HTTP_REQUESTS.labels(method, route, str(status)),
+        metrics.HTTP_SECONDS.labels(method, route),
+    )
 
 
 @web.middleware
@@ -58,8 +70,9 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     finally:
         seconds = time.perf_counter() - started
-        metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
-        metrics.HTTP_SECONDS.labels(request.method, route).observe(seconds)
+        counter, timer = _route_metrics(request.method, route, status)
+        counter.inc()
+        timer.observe(seconds)
         principal = request.get(PRINCIPAL)
         access_log.info(
             "%s %s %d", request.method, request.path, status,
@@ -105,6 +118,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[
             observe_middleware,
             error_middleware,
+            refuse_nul_middleware,
             auth_middleware,
             rate_limit_middleware,
             idempotency_middleware,

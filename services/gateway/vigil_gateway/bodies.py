@@ -7,6 +7,7 @@ from typing import Final, TypeVar
 
 import msgspec
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from vigil_gateway.errors import ApiError, invalid
 
@@ -36,8 +37,19 @@ async def decode_json(request: web.Request, kind: type[T]) -> T:
     return decode_bytes(raw, kind)
 
 
+@web.middleware
+async def refuse_nul_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """422 for a NUL character in a query parameter: PostgreSQL cannot store or compare one."""
+    for name, value in request.query.items():
+        if "\x00" in value or "\x00" in name:
+            raise invalid(f"{name} must not contain NUL characters", field=name)
+    return await handler(request)
+
+
 def decode_bytes(raw: bytes, kind: type[T]) -> T:
     """Decode JSON ``raw`` as ``kind`` or raise a 422 with the field and the reason."""
+    if b"\\u0000" in raw:  # a JSON-escaped NUL: PostgreSQL text cannot hold it
+        raise invalid("strings must not contain NUL characters (\\u0000)")
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:

@@ -6,6 +6,7 @@ stable and documented in ``docs/errors.md``; messages are for people and may cha
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from typing import Any, Final
@@ -21,13 +22,19 @@ REQUEST_ID: Final = web.RequestKey("request_id", str)
 _MAX_REQUEST_ID: Final = 128
 
 
+# Request ids need to be unique, not secret: a random prefix per process and a counter cost
+# no system call per request (uuid4 reads os.urandom every time).
+_PREFIX: Final = uuid.uuid4().hex[:16]
+_COUNTER: Final = itertools.count()
+
+
 def request_id_of(request: web.Request) -> str:
     """The caller's ``X-Request-Id`` when it is short and printable (it reaches the logs),
     else a new one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
     if 0 < len(given) <= _MAX_REQUEST_ID and given.isprintable():
         return given
-    return uuid.uuid4().hex
+    return f"{_PREFIX}{next(_COUNTER):016x}"
 
 
 class ApiError(Exception):
