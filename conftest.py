@@ -7,8 +7,10 @@ and the ``VIGIL_S3_*`` settings to run the tests against servers of your own ins
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +35,25 @@ from vigil_gateway.app import create_app
 from vigil_gateway.keys import SCOPES, create_key, ensure_organisation
 
 ROOT = Path(__file__).resolve().parent
+
+
+def _load_fake_openai() -> Any:
+    """The AI stages' test support (a local OpenAI-protocol server and fixtures).
+
+    Test folders are not packages, so it is loaded by path, once, here; tests import it with
+    ``from conftest import fake_openai``.
+    """
+    name = "vigil_tests_fake_openai"
+    if name not in sys.modules:
+        path = ROOT / "libs" / "common" / "tests" / "fake_openai.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+fake_openai = _load_fake_openai()
 os.environ.setdefault("VIGIL_SEMGREP_BIN", str(ROOT / ".venv-scanners" / "bin" / "semgrep"))
 os.environ.setdefault("VIGIL_BETTERLEAKS_BIN", str(ROOT / ".venv-scanners" / "bin" / "betterleaks"))
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 import pytest
 
+from conftest import fake_openai
 from vigil_common.config import Settings
 from vigil_common.llm import (
     LLMBadAnswer,
@@ -21,21 +19,7 @@ from vigil_common.llm import (
     json_schema,
 )
 
-
-def _load_fake() -> Any:
-    """The fake server, loaded by path: tests folders are not packages."""
-    name = "vigil_tests_fake_openai"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("fake_openai.py")
-        )
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-fake = _load_fake()
+fake = fake_openai
 
 
 class Item(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

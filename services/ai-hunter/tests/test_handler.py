@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 from nats.js import JetStreamContext
 
+from conftest import fake_openai
 from vigil_ai_hunter.handlers import SKIPPED_REASON, make_handler
 from vigil_common.findings import fingerprint, insert_findings
 from vigil_common.schemas import Finding, ScanHunted, ScanStaticDone
 from vigil_common.subjects import SCAN_HUNTED, STREAM
 
-SUPPORT = Path(__file__).resolve().parents[3] / "libs" / "common" / "tests" / "fake_openai.py"
-
-
-def _load_support() -> Any:
-    """The LLM stages' test support, loaded by path: tests folders are not packages."""
-    name = "vigil_tests_fake_openai"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SUPPORT)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-fake = _load_support()
+fake = fake_openai
 fake_llm, js, make_ctx, make_scan, put_tree = (
     fake.fake_llm, fake.js, fake.make_ctx, fake.make_scan, fake.put_tree
 )  # fmt: skip
