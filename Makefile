@@ -12,6 +12,9 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Scanner CLIs live in their own environment; the services find them through these settings.
 export VIGIL_SEMGREP_BIN ?= $(CURDIR)/$(SCANNERS)/bin/semgrep
 export VIGIL_BETTERLEAKS_BIN ?= $(CURDIR)/$(SCANNERS)/bin/betterleaks
+# Offline OSV advisories for the dependency audit: the shared folder beside the clone, if any.
+OSV_DIR := $(abspath $(CURDIR)/../shared/osv)
+export VIGIL_OSV_DIR ?= $(if $(wildcard $(OSV_DIR)),$(OSV_DIR),)
 
 .PHONY: install run test lint fmt clean images bench
 

@@ -56,6 +56,8 @@ def _load_fake_openai() -> Any:
 fake_openai = _load_fake_openai()
 os.environ.setdefault("VIGIL_SEMGREP_BIN", str(ROOT / ".venv-scanners" / "bin" / "semgrep"))
 os.environ.setdefault("VIGIL_BETTERLEAKS_BIN", str(ROOT / ".venv-scanners" / "bin" / "betterleaks"))
+if (ROOT.parent / "shared" / "osv").is_dir():  # the offline advisories beside the clone
+    os.environ.setdefault("VIGIL_OSV_DIR", str(ROOT.parent / "shared" / "osv"))
 
 # Short enough that redelivery tests finish quickly, long enough for a loaded CI machine.
 TEST_SETTINGS = {
@@ -83,7 +85,8 @@ def stack_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def test_env(stack_env: dict[str, str]) -> dict[str, str]:
     """The environment a test process or service runs with."""
-    scanners = {name: os.environ[name] for name in ("VIGIL_SEMGREP_BIN", "VIGIL_BETTERLEAKS_BIN")}
+    names = ("VIGIL_SEMGREP_BIN", "VIGIL_BETTERLEAKS_BIN", "VIGIL_OSV_DIR")
+    scanners = {name: os.environ[name] for name in names if name in os.environ}
     return {**stack_env, **TEST_SETTINGS, **scanners}
 
 

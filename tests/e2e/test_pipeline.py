@@ -81,6 +81,7 @@ def system(test_env: dict[str, str]) -> Iterator[System]:
                 **stack.env,
                 "VIGIL_SEMGREP_BIN": test_env["VIGIL_SEMGREP_BIN"],
                 "VIGIL_BETTERLEAKS_BIN": test_env["VIGIL_BETTERLEAKS_BIN"],
+                "VIGIL_OSV_DIR": test_env.get("VIGIL_OSV_DIR", ""),
                 "VIGIL_BOOTSTRAP_API_KEY": KEY,
             }
         )
@@ -364,3 +365,20 @@ def test_a_leaked_secret_is_reported_masked_and_stored_nowhere_in_full(system: S
         uuid.UUID(scan_id),
     )
     assert fake not in stored["all"]
+
+
+def test_a_vulnerable_pinned_dependency_is_reported_from_offline_osv(
+    system: System, test_env: dict[str, str]
+) -> None:
+    if not test_env.get("VIGIL_OSV_DIR"):
+        pytest.skip("no offline OSV folder (VIGIL_OSV_DIR or ../shared/osv)")
+    scan_id = submit(system, zip_of({"svc/requirements.txt": "flask==3.0.0\nrequests==2.30.0\n"}))
+    scan = wait_for(system, scan_id, ("completed", "failed"))
+    assert scan["status"] == "completed", scan["error"]
+    deps = {f["rule_id"]: f for f in scan["findings"] if f["scanner"] == "deps"}
+    assert "PYSEC-2023-74" in deps
+    assert (deps["PYSEC-2023-74"]["file_path"], deps["PYSEC-2023-74"]["start_line"]) == (
+        "requirements.txt", 2,
+    )  # fmt: skip
+    static = next(h for h in scan["history"] if h["name"] == "static.done")
+    assert "OSV offline" in static["detail"]

@@ -85,6 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     semgrep_bin: str = "semgrep"
     betterleaks_bin: str = "betterleaks"
+    osv_dir: str | None = None
     semgrep_rules: str | None = None
     semgrep_jobs: Positive | None = None
     # LLM stages (ai-hunter, validator): any OpenAI-compatible server; unset base URL or model

@@ -15,6 +15,7 @@ from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
+from vigil_static_scan.deps import audit
 from vigil_static_scan.scanners import secrets, semgrep
 from vigil_static_scan.scanners.runner import ScannerFailed, run_tool
 from vigil_static_scan.snippets import snippet_reader
@@ -73,18 +74,23 @@ async def run_secrets(settings: Settings, tree: Path, workdir: Path) -> tuple[li
     return found, f"secrets: {len(found)} findings"
 
 
+async def run_deps(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
+    """Pinned dependencies with an offline OSV advisory, and a note naming the source."""
+    return await asyncio.to_thread(audit.audit, tree, settings.osv_dir)
+
+
 async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
     """Every scanner at once; one that fails is recorded without losing the others' findings.
 
-    A ``Reject`` (the user's rules are broken) still fails the scan, and so does every
-    scanner failing (nothing would have been checked).
+    A ``Reject`` (the user's rules are broken) still fails the scan, and so does no scanner
+    having checked anything (all failed, or the rest skipped for want of configuration).
     """
-    scanners = {"semgrep": run_semgrep, "secrets": run_secrets}
+    scanners = {"semgrep": run_semgrep, "secrets": run_secrets, "deps": run_deps}
     results = await asyncio.gather(
         *(scan(settings, tree, workdir) for scan in scanners.values()), return_exceptions=True
     )
     found: list[Finding] = []
-    notes, failures = [], []
+    notes, failures, checked = [], [], 0
     for name, result in zip(scanners, results, strict=True):
         if isinstance(result, Reject):
             raise result
@@ -93,8 +99,9 @@ async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[l
             continue
         found += result[0]
         notes.append(result[1])
-    if not notes:
-        raise Retry("; ".join(failures), delay=10)
+        checked += result[1] != audit.SKIPPED
+    if not checked:
+        raise Retry("; ".join(failures) or "no scanner could run", delay=10)
     return found, "; ".join(notes + failures)
 
 

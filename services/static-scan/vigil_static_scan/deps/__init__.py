@@ -1,0 +1,1 @@
+"""Offline dependency audit: lockfile parsers, an OSV advisory index and the matcher."""
