@@ -348,6 +348,8 @@ def test_a_scan_callback_receives_a_signed_completion(system: System) -> None:
     event = json.loads(payload)
     assert (event["type"], event["data"]["scan_id"]) == ("scan.completed", scan["id"])
     assert event["data"]["severity_counts"]["high"] == 2
+    graded = call(system, "GET", f"/v1/scans/{scan['id']}")
+    assert (event["data"]["score"], event["data"]["grade"]) == (graded["score"], graded["grade"])
     assert headers["webhook-id"] == event["id"]
 
 

@@ -97,6 +97,8 @@ def scan_event(
         project=scan["project"],
         repo_url=scan["repo_url"],
         commit=scan["commit_sha"],
+        score=scan["score"],
+        grade=scan["grade"],
         severity_counts=dict(scan["finding_counts"] or {}),
         error=scan["error"],
         findings=[_summary(row) for row in findings[:max_findings]],
