@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Final, TypeVar
 
 import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from vigil_gateway.errors import ApiError, invalid
+from vigil_gateway.errors import ApiError, invalid, not_found
 
 T = TypeVar("T")
 
@@ -67,6 +68,14 @@ def _field_error(message: str) -> ApiError:
         prefix = ".".join(filter(None, (prefix, unknown.group(1))))
     field = prefix or "body"
     return invalid(f"{field}: {reason}", field=field, reason=reason)
+
+
+def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
+    """The UUID in the path's ``{name}``; a malformed one is a ``what`` that does not exist."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise not_found(what) from None
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:

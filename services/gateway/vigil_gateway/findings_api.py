@@ -13,12 +13,11 @@ from vigil_common.schemas import SEVERITIES
 from vigil_gateway import scans
 from vigil_gateway.appkeys import POOL
 from vigil_gateway.auth import require
-from vigil_gateway.bodies import query_list
+from vigil_gateway.bodies import path_id, query_list
 from vigil_gateway.errors import invalid, not_found
 from vigil_gateway.models import FindingList, FindingOut, ScanDiff, Validity
 from vigil_gateway.pagination import Page, encode_cursor, keyset_clause, page_of
 from vigil_gateway.responses import json_response
-from vigil_gateway.scans_api import scan_id_of
 from vigil_gateway.sql import Where
 
 FINDING_STATUSES: Final = frozenset({"reported", "filtered"})
@@ -78,7 +77,7 @@ async def list_findings(request: web.Request) -> web.Response:
 async def scan_findings(request: web.Request) -> web.Response:
     """``GET /v1/scans/{id}/findings``: one scan's findings, with the same filters."""
     principal = require(request, "scans:read")
-    scan_id = scan_id_of(request)
+    scan_id = path_id(request, "scan_id", "scan")
     if await scans.scan_row(request.app[POOL], principal.org_id, scan_id) is None:
         raise not_found("scan")
     where = finding_filters(request, principal.org_id).add("f.scan_id = ?", scan_id)
@@ -88,10 +87,7 @@ async def scan_findings(request: web.Request) -> web.Response:
 async def get_finding(request: web.Request) -> web.Response:
     """``GET /v1/findings/{id}``."""
     principal = require(request, "scans:read")
-    try:
-        finding_id = uuid.UUID(request.match_info["finding_id"])
-    except ValueError:
-        raise not_found("finding") from None
+    finding_id = path_id(request, "finding_id", "finding")
     row = await request.app[POOL].fetchrow(
         "SELECT * FROM findings WHERE id = $1 AND org_id = $2", finding_id, principal.org_id
     )
@@ -133,7 +129,9 @@ async def _reported(request: web.Request, scan_id: uuid.UUID | None) -> dict[str
 async def scan_diff(request: web.Request) -> web.Response:
     """``GET /v1/scans/{id}/diff?base=``: findings new, fixed and unchanged since the base."""
     principal = require(request, "scans:read")
-    scan = await scans.scan_row(request.app[POOL], principal.org_id, scan_id_of(request))
+    scan = await scans.scan_row(
+        request.app[POOL], principal.org_id, path_id(request, "scan_id", "scan")
+    )
     if scan is None:
         raise not_found("scan")
     base_id = await _base_scan(request, scan)

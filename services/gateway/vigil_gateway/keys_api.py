@@ -12,7 +12,7 @@ from aiohttp import web
 from vigil_gateway import audit
 from vigil_gateway.appkeys import KEY_CACHE, NATS_CLIENT, POOL, PRINCIPAL, SETTINGS
 from vigil_gateway.auth import require
-from vigil_gateway.bodies import decode_json
+from vigil_gateway.bodies import decode_json, path_id
 from vigil_gateway.errors import ApiError, invalid, not_found
 from vigil_gateway.key_cache import broadcast_revoked
 from vigil_gateway.keys import (
@@ -133,10 +133,7 @@ async def list_keys(request: web.Request) -> web.Response:
 async def revoke(request: web.Request) -> web.Response:
     """``DELETE /v1/keys/{id}``: the key stops working on every replica at once."""
     principal = require(request, "keys:manage")
-    try:
-        key_id = uuid.UUID(request.match_info["key_id"])
-    except ValueError:
-        raise not_found("key") from None
+    key_id = path_id(request, "key_id", "key")
     if not await revoke_key(request.app[POOL], principal.org_id, key_id):
         raise not_found("key")
     await audit.record(request.app[POOL], principal, "key.revoked", "key", key_id)

@@ -17,7 +17,7 @@ from vigil_common.storage import ObjectMissing, upload_key
 from vigil_gateway import audit, lifecycle, scans
 from vigil_gateway.appkeys import JETSTREAM, POOL, SETTINGS, STORE
 from vigil_gateway.auth import require
-from vigil_gateway.bodies import decode_json, query_list
+from vigil_gateway.bodies import decode_json, path_id, query_list
 from vigil_gateway.errors import ApiError, invalid, not_found
 from vigil_gateway.idempotency import fingerprint, idempotent
 from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
@@ -41,14 +41,6 @@ from vigil_gateway.uploads import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def scan_id_of(request: web.Request) -> uuid.UUID:
-    """The ``{scan_id}`` of the path; a malformed id is simply a scan that does not exist."""
-    try:
-        return uuid.UUID(request.match_info["scan_id"])
-    except ValueError:
-        raise not_found("scan") from None
 
 
 async def create_scan(request: web.Request) -> web.StreamResponse:
@@ -176,7 +168,7 @@ async def _enqueue(request: web.Request, new: scans.NewScan, sealed_token: str |
 async def start_scan(request: web.Request) -> web.Response:
     """``POST /v1/scans/{id}/start``: queue a scan whose archive was PUT to its upload URL."""
     principal = require(request, "scans:write")
-    scan_id = scan_id_of(request)
+    scan_id = path_id(request, "scan_id", "scan")
     row = await scans.scan_row(request.app[POOL], principal.org_id, scan_id)
     if row is None:
         raise not_found("scan")
@@ -210,7 +202,7 @@ async def _check_uploaded(request: web.Request, key: str) -> None:
 async def cancel_scan(request: web.Request) -> web.Response:
     """``POST /v1/scans/{id}/cancel``: stop a scan; later stages do no more work on it."""
     principal = require(request, "scans:manage")
-    scan_id = scan_id_of(request)
+    scan_id = path_id(request, "scan_id", "scan")
     if not await scans.cancel_scan(request.app[POOL], principal.org_id, scan_id):
         scan = await _load(request, principal.org_id, scan_id)
         raise ApiError(409, "already_finished", f"the scan already ended as {scan.status}")
@@ -224,7 +216,10 @@ async def get_scan(request: web.Request) -> web.Response:
     principal = require(request, "scans:read")
     include = request.query.get("include_findings", "false").lower() in {"1", "true", "yes"}
     scan = await scans.load_scan(
-        request.app[POOL], principal.org_id, scan_id_of(request), with_findings=include
+        request.app[POOL],
+        principal.org_id,
+        path_id(request, "scan_id", "scan"),
+        with_findings=include,
     )
     if scan is None:
         raise not_found("scan")
@@ -261,7 +256,7 @@ async def _load(request: web.Request, org_id: uuid.UUID, scan_id: uuid.UUID) -> 
 async def delete_scan(request: web.Request) -> web.Response:
     """``DELETE /v1/scans/{id}``: the scan and everything it produced, rows and objects."""
     principal = require(request, "scans:manage")
-    scan_id = scan_id_of(request)
+    scan_id = path_id(request, "scan_id", "scan")
     if not await lifecycle.delete_scan(
         request.app[POOL], request.app[STORE], principal.org_id, scan_id
     ):

@@ -22,7 +22,7 @@ from vigil_common.subjects import FINDING_TRIAGED
 from vigil_gateway import audit, scans
 from vigil_gateway.appkeys import JETSTREAM, POOL
 from vigil_gateway.auth import require
-from vigil_gateway.bodies import decode_json
+from vigil_gateway.bodies import decode_json, path_id
 from vigil_gateway.errors import invalid, not_found
 from vigil_gateway.models import CommentList, CommentOut, NewComment, Triage
 from vigil_gateway.responses import json_response
@@ -30,17 +30,11 @@ from vigil_gateway.responses import json_response
 log = logging.getLogger(__name__)
 
 
-def finding_id_of(request: web.Request) -> uuid.UUID:
-    """The ``{finding_id}`` of the path; a malformed id is a finding that does not exist."""
-    try:
-        return uuid.UUID(request.match_info["finding_id"])
-    except ValueError:
-        raise not_found("finding") from None
-
-
 async def _owned_finding(request: web.Request, org_id: uuid.UUID) -> asyncpg.Record:
     row = await request.app[POOL].fetchrow(
-        "SELECT * FROM findings WHERE id = $1 AND org_id = $2", finding_id_of(request), org_id
+        "SELECT * FROM findings WHERE id = $1 AND org_id = $2",
+        path_id(request, "finding_id", "finding"),
+        org_id,
     )
     if row is None:
         raise not_found("finding")

@@ -20,7 +20,7 @@ from aiohttp import web
 from vigil_common.sealing import seal
 from vigil_gateway.appkeys import POOL, SETTINGS
 from vigil_gateway.auth import require
-from vigil_gateway.bodies import decode_json
+from vigil_gateway.bodies import decode_json, path_id
 from vigil_gateway.errors import ApiError, not_found
 from vigil_gateway.pagination import encode_cursor, keyset_clause, page_of
 from vigil_gateway.responses import json_response
@@ -150,18 +150,11 @@ def _endpoint(row: asyncpg.Record) -> dict[str, Any]:
     return {name: row[name] for name in EndpointOut.__struct_fields__}
 
 
-def _path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info[name])
-    except ValueError:
-        raise not_found(what) from None
-
-
 async def _owned_endpoint(request: web.Request, org_id: uuid.UUID) -> asyncpg.Record:
     """The endpoint named in the path if it belongs to ``org_id``; 404 otherwise."""
     row = await request.app[POOL].fetchrow(
         "SELECT * FROM webhook_endpoints WHERE id = $1 AND org_id = $2",
-        _path_id(request, "endpoint_id", "webhook endpoint"),
+        path_id(request, "endpoint_id", "webhook endpoint"),
         org_id,
     )
     if row is None:
@@ -312,7 +305,7 @@ async def redeliver(request: web.Request) -> web.Response:
     row = await request.app[POOL].fetchrow(
         "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
         " updated_at = now() WHERE id = $1 AND endpoint_id = $2 RETURNING *",
-        _path_id(request, "delivery_id", "delivery"),
+        path_id(request, "delivery_id", "delivery"),
         endpoint["id"],
     )
     if row is None:
