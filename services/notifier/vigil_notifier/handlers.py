@@ -1,8 +1,9 @@
-"""The notifier's handler for ``scan.completed`` and ``scan.failed``.
+"""The notifier's handler for ``scan.completed``, ``scan.failed`` and ``finding.triaged``.
 
-It logs the outcome (one line per scan), builds the webhook payload from PostgreSQL and
+It logs a scan's outcome (one line per scan), builds the webhook payload from PostgreSQL and
 creates one pending delivery per destination, then returns: sending is the delivery loop's
 job (:mod:`vigil_notifier.scheduler`), so a slow receiver never holds a JetStream message.
+A finished scan also frees a slot: the organisation's next waiting scans are admitted.
 """
 
 from __future__ import annotations
