@@ -73,6 +73,10 @@ def test_entry_point_runs_the_services_module(service: str) -> None:
     assert not [rest for keyword, rest in final if keyword == "CMD"]
 
 
+# The services that render reports (the gateway on demand, the validator at finalisation).
+RENDERS_REPORTS = {"gateway", "validator"}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_installs_vigil_common_and_the_service_not_editable(service: str) -> None:
     build = stages(dockerfile(service))[0]
@@ -81,9 +85,9 @@ def test_installs_vigil_common_and_the_service_not_editable(service: str) -> Non
     assert "libs/common libs/common" in copies
     assert not [c for c in copies if c.startswith("services/") and service not in c]
     (install,) = [rest for keyword, rest in build if keyword == "RUN" and "pip install" in rest]
+    libs = "./libs/common ./libs/reports" if service in RENDERS_REPORTS else "./libs/common"
     assert install.endswith(
-        f"/opt/vigil/bin/pip install -c requirements/constraints.txt "
-        f"./libs/common ./services/{service}"
+        f"/opt/vigil/bin/pip install -c requirements/constraints.txt {libs} ./services/{service}"
     )
     assert " -e " not in install and "--editable" not in install
 
