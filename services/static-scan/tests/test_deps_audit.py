@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
@@ -80,10 +81,19 @@ def test_finding_fields_from_a_real_record(index: Index) -> None:
     dep = Dependency("crates.io", "smallvec", "0.6.9", "Cargo.lock", 13, 'name = "smallvec"')
     [finding] = [f for f in check(dep, index) if f.rule_id == "RUSTSEC-2019-0009"]
     assert finding.title == "smallvec 0.6.9: Double-free and use-after-free in SmallVec::grow()"
-    assert finding.severity == "medium"
+    # Its CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H scores 9.8.
+    assert finding.severity == "critical"
     assert finding.confidence == "high"
     assert finding.recommendation == "Upgrade to 0.6.10 or later"
     assert finding.description.splitlines()[-1] == ("Aliases: CVE-2019-15551, GHSA-mm7v-vpv8-xfc3")
+    assert "CVSS: CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H (base score 9.8)" in (
+        finding.description
+    )
+    assert finding.evidence == (
+        "crates.io smallvec 0.6.9 is affected by RUSTSEC-2019-0009"
+        " (CVE-2019-15551, GHSA-mm7v-vpv8-xfc3); fixed in 0.6.10;"
+        " CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H = 9.8"
+    )
     assert (finding.file_path, finding.start_line, finding.end_line) == ("Cargo.lock", 13, 13)
     assert finding.snippet == 'name = "smallvec"'
     assert finding.fingerprint == fingerprint(
@@ -128,7 +138,7 @@ def test_ranges_with_several_intervals(version: str, affected: bool) -> None:
 def test_skipped_without_advisory_source(tmp_path: Path) -> None:
     assert audit(FIXTURES / "tree", None) == ([], SKIPPED)
     assert audit(FIXTURES / "tree", str(tmp_path / "missing")) == ([], SKIPPED)
-    assert SKIPPED == "deps: skipped: no advisory source (set VIGIL_OSV_DIR)"
+    assert SKIPPED == "deps: skipped: no advisory source (set VIGIL_OSV_DIR or VIGIL_OSV_API_URL)"
 
 
 @needs_osv
@@ -148,4 +158,41 @@ def test_run_deps_end_to_end(tmp_path: Path) -> None:
     assert [f.start_line for f in found if f.file_path == "web/package-lock.json"] == [17]
     assert all(f.scanner == "deps" for f in found)
     assert note.startswith(f"deps: {len(found)} findings in 8 pinned dependencies")
-    assert f"OSV offline, {OSV_DIR.resolve()}" in note
+    assert f"OSV offline, {OSV_DIR.resolve()}, snapshot 20" in note
+
+
+def _record(vuln_id: str, ecosystem: str, name: str, introduced: str, fixed: str) -> str:
+    affected = {
+        "package": {"ecosystem": ecosystem, "name": name},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": introduced}, {"fixed": fixed}]}],
+    }
+    record = {"id": vuln_id, "modified": "2023-02-01T00:00:00Z", "affected": [affected]}
+    return json.dumps(record)
+
+
+def test_rubygems_and_packagist_audit_against_a_folder_that_has_them(tmp_path: Path) -> None:
+    osv = tmp_path / "osv"
+    for ecosystem, vuln_id, name, introduced, fixed in [
+        ("Packagist", "TEST-PHP-1", "symfony/http-kernel", "5.0.0", "5.4.20"),
+        ("Packagist", "TEST-PHP-2", "phpunit/phpunit", "9.5.29", "9.6.0"),
+        ("RubyGems", "TEST-RB-1", "rack", "2.2.0", "2.2.3.1"),
+        ("RubyGems", "TEST-RB-2", "nokogiri", "1.16.3", "1.16.5"),
+    ]:
+        (osv / ecosystem).mkdir(parents=True, exist_ok=True)
+        (osv / ecosystem / f"{vuln_id}.json").write_text(
+            _record(vuln_id, ecosystem, name, introduced, fixed)
+        )
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("composer/composer.lock", "gemfile/Gemfile.lock"):
+        (tree / Path(name).name).write_text((FIXTURES / name).read_text())
+    found, note = audit(tree, str(osv))
+    assert sorted((f.rule_id, f.file_path, f.start_line, f.recommendation) for f in found) == [
+        ("TEST-PHP-1", "composer.lock", 18, "Upgrade to 5.4.20 or later"),
+        ("TEST-RB-1", "Gemfile.lock", 20, "Upgrade to 2.2.3.1 or later"),
+    ]
+    # No README or snapshot.json: the newest `modified` dates the snapshot.
+    assert note == (
+        f"deps: 2 findings in 6 pinned dependencies (OSV offline, {osv.resolve()},"
+        " snapshot 2023-02-01)"
+    )

@@ -86,3 +86,46 @@ def test_go_versions_sort_as_go_does(lower: str, higher: str) -> None:
 
 def test_go_drops_incompatible() -> None:
     assert parse_version("Go", "v20.10.7+incompatible") == parse_version("Go", "20.10.7")
+
+
+@pytest.mark.parametrize(
+    ("lower", "higher"),
+    [
+        ("1.0.a", "1.0"),
+        ("1.0.pre1", "1.0.pre2"),
+        ("2.2.3", "2.2.3.1"),
+        ("1.9", "1.10"),
+        ("1.0.0.rc1", "1.0.0"),
+        ("6.1.4", "6.1.4.1"),
+    ],
+)
+def test_rubygems_orders_like_gem_version(lower: str, higher: str) -> None:
+    assert parse_version("RubyGems", lower) < parse_version("RubyGems", higher)
+
+
+def test_rubygems_trailing_zeros_are_equal() -> None:
+    assert parse_version("RubyGems", "1.0.0") == parse_version("RubyGems", "1")
+    assert hash(parse_version("RubyGems", "1.0.0")) == hash(parse_version("RubyGems", "1"))
+    assert parse_version("RubyGems", "1.2.3-x86_64-linux") is None
+
+
+@pytest.mark.parametrize(
+    ("lower", "higher"),
+    [
+        ("v5.4.19", "5.4.20"),
+        ("1.0-dev", "1.0-alpha1"),
+        ("1.0-alpha1", "1.0-beta1"),
+        ("2.0.0-beta1", "2.0.0-RC1"),
+        ("2.0.0-RC1", "v2.0.0"),
+        ("1.0", "1.0-pl1"),
+        ("1.2", "1.2.0.1"),
+        ("4.3.2RC1", "4.3.2"),
+    ],
+)
+def test_packagist_versions_compare_as_php_does(lower: str, higher: str) -> None:
+    assert parse_version("Packagist", lower) < parse_version("Packagist", higher)
+
+
+def test_packagist_leading_v_is_ignored() -> None:
+    assert parse_version("Packagist", "v5.4.19") == parse_version("Packagist", "5.4.19")
+    assert parse_version("Packagist", "dev-main") is None

@@ -1,43 +1,80 @@
-"""Match a tree's pinned dependencies against the offline OSV index and report findings."""
+"""Match a tree's pinned dependencies against OSV advisories and report findings.
+
+Two sources: the OSV API when ``VIGIL_OSV_API_URL`` is set, else the offline folder
+``VIGIL_OSV_DIR``. The note names the source and its date, for the scan's history.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from vigil_common.findings import fingerprint
-from vigil_common.schemas import Finding, Severity
-from vigil_static_scan.deps.manifests import (
-    Dependency,
-    ManifestError,
-    find_manifests,
-    parser_for,
-)
+import aiohttp
+
+from vigil_common.config import Settings
+from vigil_common.schemas import Finding
+from vigil_static_scan.deps.manifests import Dependency, ManifestError, find_manifests, parser_for
+from vigil_static_scan.deps.osv_api import OsvClient, query_version
 from vigil_static_scan.deps.osv_index import Advisory, Affected, Index, load_index, normalise
+from vigil_static_scan.deps.report import NAME, to_finding
 from vigil_static_scan.deps.versions import parse_version
 
-NAME: Final = "deps"
-SKIPPED: Final = "deps: skipped: no advisory source (set VIGIL_OSV_DIR)"
-_SEVERITIES: Final[dict[str, Severity]] = {
-    "CRITICAL": "critical",
-    "HIGH": "high",
-    "MODERATE": "medium",
-    "MEDIUM": "medium",
-    "LOW": "low",
-}
+__all__ = ["NAME", "SKIPPED", "audit", "check", "in_range", "read_dependencies", "run"]
+
+log = logging.getLogger(__name__)
+
+SKIPPED: Final = "deps: skipped: no advisory source (set VIGIL_OSV_DIR or VIGIL_OSV_API_URL)"
+
+
+async def run(tree: Path, settings: Settings) -> tuple[list[Finding], str]:
+    """The audit with the configured source: the API when its URL is set, else the folder.
+
+    An unreachable API raises OsvApiError: the scan records the deps scanner as failed
+    rather than quietly falling back to older offline data.
+    """
+    started = time.monotonic()
+    if settings.osv_api_url:
+        found, note = await audit_online(tree, settings.osv_api_url)
+    else:
+        found, note = await asyncio.to_thread(audit, tree, settings.osv_dir)
+    log.info("%s in %.2f s", note, time.monotonic() - started)
+    return found, note
 
 
 def audit(tree: Path, osv_dir: str | None) -> tuple[list[Finding], str]:
-    """Findings for every pinned dependency of ``tree`` an advisory covers, and a note."""
+    """Offline: findings for every pinned dependency of ``tree`` the folder covers, and a note."""
     if not osv_dir or not Path(osv_dir).is_dir():
         return [], SKIPPED
     index = load_index(Path(osv_dir))
     deps, unreadable = read_dependencies(tree)
     found = [finding for dep in deps for finding in check(dep, index)]
-    note = f"deps: {len(found)} findings in {len(deps)} pinned dependencies ({index.source})"
+    return found, _note(found, deps, unreadable, index.source)
+
+
+async def audit_online(tree: Path, base_url: str) -> tuple[list[Finding], str]:
+    """Online: ask the OSV API about every pinned dependency of ``tree``."""
+    deps, unreadable = await asyncio.to_thread(read_dependencies, tree)
+    queried = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async with aiohttp.ClientSession() as session:
+        hits = await OsvClient(session, base_url).advisories(deps)
+    found = [
+        to_finding(dep, advisory, entries_for(dep, advisory))
+        for dep in deps
+        for advisory in hits.get((dep.ecosystem, dep.name, query_version(dep)), [])
+    ]
+    source = f"OSV API {base_url.rstrip('/')}, queried {queried}"
+    return found, _note(found, deps, unreadable, source)
+
+
+def _note(found: list[Finding], deps: list[Dependency], unreadable: list[str], source: str) -> str:
+    note = f"deps: {len(found)} findings in {len(deps)} pinned dependencies ({source})"
     if unreadable:
         note += f", {len(unreadable)} manifests could not be read: {', '.join(unreadable)}"
-    return found, note
+    return note
 
 
 def read_dependencies(tree: Path) -> tuple[list[Dependency], list[str]]:
@@ -49,10 +86,33 @@ def read_dependencies(tree: Path) -> tuple[list[Dependency], list[str]]:
         parse = parser_for(path.name)
         try:
             if parse:
-                deps += parse(path.read_text(encoding="utf-8", errors="replace"), relative)
+                text = path.read_text(encoding="utf-8", errors="replace")
+                deps += [dep for dep in parse(text, relative) if _encodable(dep)]
         except (OSError, ManifestError):
             unreadable.append(relative)
     return deps, unreadable
+
+
+def _encodable(dep: Dependency) -> bool:
+    """False for a name or version with a lone surrogate (a JSON ``\\ud800`` escape): no
+    advisory names one, and it could not be sent to the API or stored.
+    """
+    try:
+        (dep.name + dep.version + dep.text).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def entries_for(dep: Dependency, advisory: Advisory) -> list[Affected]:
+    """The ``affected`` entries of ``advisory`` about ``dep``'s package."""
+    key = normalise(dep.ecosystem, dep.name)
+    return [
+        entry
+        for entry in advisory.affected
+        if entry.package.ecosystem == dep.ecosystem
+        and normalise(dep.ecosystem, entry.package.name) == key
+    ]
 
 
 def check(dep: Dependency, index: Index) -> list[Finding]:
@@ -64,7 +124,7 @@ def check(dep: Dependency, index: Index) -> list[Finding]:
     for advisory, affected in index.entries.get((dep.ecosystem, _key(dep)), []):
         if is_affected(dep.ecosystem, dep.version, version, affected):
             hits.setdefault(advisory.id, (advisory, []))[1].append(affected)
-    return [to_finding(dep, version, adv, entries) for adv, entries in hits.values()]
+    return [to_finding(dep, adv, entries) for adv, entries in hits.values()]
 
 
 def _key(dep: Dependency) -> str:
@@ -124,59 +184,3 @@ class _Wrapped:
 class _Lowest:
     def __lt__(self, other: Any) -> bool:
         return not isinstance(other, _Lowest)
-
-
-def to_finding(
-    dep: Dependency, version: Any, advisory: Advisory, entries: list[Affected]
-) -> Finding:
-    """The finding for ``dep`` under ``advisory``, naming the fixed versions above it."""
-    summary = advisory.summary or advisory.id
-    description = (advisory.summary or advisory.details)[:500]
-    if advisory.aliases:
-        description += f"\n\nAliases: {', '.join(advisory.aliases)}"
-    specific = advisory.database_specific or {}
-    return Finding(
-        scanner=NAME,
-        rule_id=advisory.id,
-        title=f"{dep.name} {dep.version}: {summary}",
-        severity=_severity(specific, entries),
-        confidence="high",
-        description=description,
-        recommendation=_recommendation(dep.ecosystem, version, entries),
-        cwe=tuple(str(cwe) for cwe in specific.get("cwe_ids") or ()),
-        file_path=dep.path,
-        start_line=dep.line,
-        end_line=dep.line,
-        snippet=dep.text,
-        fingerprint=fingerprint(NAME, advisory.id, dep.path, f"{dep.name}@{dep.version}"),
-    )
-
-
-def _severity(specific: dict[str, Any], entries: list[Affected]) -> Severity:
-    # RustSec marks unmaintained/unsound/notice crates "informational": not a vulnerability.
-    if any((entry.database_specific or {}).get("informational") for entry in entries):
-        return "info"
-    return _SEVERITIES.get(str(specific.get("severity", "")).upper(), "medium")
-
-
-def _recommendation(ecosystem: str, version: Any, entries: list[Affected]) -> str:
-    fixed = sorted(
-        {
-            event.fixed
-            for entry in entries
-            for r in entry.ranges
-            if r.type in {"ECOSYSTEM", "SEMVER"}
-            for event in r.events
-            if event.fixed and _above(ecosystem, event.fixed, version)
-        },
-        key=lambda text: parse_version(ecosystem, text),
-    )
-    if not fixed:
-        return "No fixed version is published"
-    more = f" (fixed in {', '.join(fixed)})" if len(fixed) > 1 else ""
-    return f"Upgrade to {fixed[0]} or later{more}"
-
-
-def _above(ecosystem: str, text: str, version: Any) -> bool:
-    bound = parse_version(ecosystem, text)
-    return bound is not None and bool(bound > version)

@@ -1,8 +1,10 @@
-"""Pinned dependencies read from lockfiles: pure parsers, each keeping the line it came from.
+"""Pinned dependencies read from lockfiles: which file each parser reads, and the parsers
+of requirements files, ``package-lock.json``, ``go.mod`` and ``Cargo.lock``.
 
 Only exact pins are read: ``name==version`` in requirements files, resolved versions in
-``package-lock.json`` and ``Cargo.lock``, and ``require`` lines of ``go.mod`` (whose
-versions are what the build selects as a minimum; go.sum is not read).
+lockfiles, and ``require`` lines of ``go.mod`` (the versions the build selects as a minimum).
+The other lockfiles have their own modules (pylocks, jslocks, otherlocks); every parser is a
+pure ``(text, path) -> list[Dependency]`` that raises only ManifestError.
 """
 
 from __future__ import annotations
@@ -14,24 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
-import msgspec
+from vigil_static_scan.deps import jslocks, otherlocks, pylocks
+from vigil_static_scan.deps.model import Dependency, ManifestError, json_object, make
 
-from vigil_static_scan.deps.versions import Ecosystem
-
-
-class Dependency(msgspec.Struct, frozen=True):
-    """One pinned package, where it is pinned and the line that pins it."""
-
-    ecosystem: Ecosystem
-    name: str
-    version: str
-    path: str
-    line: int
-    text: str
-
-
-class ManifestError(Exception):
-    """A manifest could not be read (malformed JSON, for one)."""
+__all__ = ["Dependency", "ManifestError", "find_manifests", "parser_for"]
 
 
 _PIN: Final = re.compile(
@@ -49,30 +37,28 @@ def parse_requirements(text: str, path: str) -> list[Dependency]:
     for number, line in enumerate(text.splitlines(), start=1):
         match = _PIN.match(line)
         if match and "*" not in match["version"]:
-            found.append(_dep("PyPI", match["name"], match["version"], path, number, line))
+            found.append(make("PyPI", match["name"], match["version"], path, number, line))
     return found
 
 
 def parse_package_lock(text: str, path: str) -> list[Dependency]:
     """Every installed package of an npm lockfile (v1 ``dependencies``, v2/3 ``packages``)."""
-    try:
-        lock = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: {exc}") from exc
-    if not isinstance(lock, dict):
-        raise ManifestError(f"{path}: not a JSON object")
+    lock = json_object(text, path)
     pairs = _lock_packages(lock) if "packages" in lock else _lock_v1(lock.get("dependencies"))
     return _locate(list(pairs), text.splitlines(), path)
 
 
 def _lock_packages(lock: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """v2/v3: keys ``node_modules/a/node_modules/@scope/b``; the root ("") is the project."""
-    for key, entry in lock["packages"].items():
+    packages = lock["packages"]
+    for key, entry in packages.items() if isinstance(packages, dict) else ():
         name = key.rpartition("node_modules/")[2]
         if not isinstance(entry, dict) or "node_modules/" not in key or entry.get("link"):
             continue
         if isinstance(entry.get("version"), str):
-            yield key, name, entry["version"]
+            # An alias ("b": "npm:a@1") is installed under b but is package a, named in "name".
+            real = entry.get("name")
+            yield key, real if isinstance(real, str) and real else name, entry["version"]
 
 
 def _lock_v1(dependencies: Any) -> Iterator[tuple[str, str, str]]:
@@ -81,8 +67,12 @@ def _lock_v1(dependencies: Any) -> Iterator[tuple[str, str, str]]:
         return
     for name, entry in dependencies.items():
         if isinstance(entry, dict):
-            if isinstance(entry.get("version"), str):
-                yield name, name, entry["version"]
+            version = entry.get("version")
+            if isinstance(version, str) and version.startswith("npm:"):  # "npm:a@1.0.0"
+                real, _, version = version.removeprefix("npm:").rpartition("@")
+                yield name, real, version
+            elif isinstance(version, str):
+                yield name, name, version
             yield from _lock_v1(entry.get("dependencies"))
 
 
@@ -98,7 +88,7 @@ def _locate(pairs: list[tuple[str, str, str]], lines: list[str], path: str) -> l
         number = 1 if at is None else at + 1
         cursor = cursor if at is None else at + 1
         text = lines[number - 1] if lines else ""
-        found.append(_dep("npm", name, version, path, number, text))
+        found.append(make("npm", name, version, path, number, text))
     return found
 
 
@@ -118,7 +108,7 @@ def parse_go_mod(text: str, path: str) -> list[Dependency]:
             continue
         match = _GO_REQUIRE.match(body)
         if match:
-            found.append(_dep("Go", match["name"], match["version"], path, number, line))
+            found.append(make("Go", match["name"], match["version"], path, number, line))
     return found
 
 
@@ -129,7 +119,7 @@ def parse_cargo_lock(text: str, path: str) -> list[Dependency]:
         source = fields.get("source", ("", 0))[0]
         if "name" in fields and "version" in fields and source.startswith("registry+"):
             name, number = fields["name"]
-            found.append(_dep("crates.io", name, fields["version"][0], path, number, lines[start]))
+            found.append(make("crates.io", name, fields["version"][0], path, number, lines[start]))
     return found
 
 
@@ -145,32 +135,40 @@ def _cargo_tables(lines: list[str]) -> Iterator[tuple[int, dict[str, tuple[str, 
             fields[match[1]] = (match[2], index + 1)
 
 
-def _dep(
-    ecosystem: Ecosystem, name: str, version: str, path: str, line: int, text: str
-) -> Dependency:
-    return Dependency(ecosystem, name, version, path, line, text.strip())
-
-
 Parser = Callable[[str, str], list[Dependency]]
+
+_BY_NAME: Final[dict[str, Parser]] = {
+    "package-lock.json": parse_package_lock,
+    "go.mod": parse_go_mod,
+    "go.sum": otherlocks.parse_go_sum,
+    "Cargo.lock": parse_cargo_lock,
+    "poetry.lock": pylocks.parse_poetry_lock,
+    "Pipfile.lock": pylocks.parse_pipfile_lock,
+    "uv.lock": pylocks.parse_uv_lock,
+    "yarn.lock": jslocks.parse_yarn_lock,
+    "pnpm-lock.yaml": jslocks.parse_pnpm_lock,
+    "Gemfile.lock": otherlocks.parse_gemfile_lock,
+    "composer.lock": otherlocks.parse_composer_lock,
+}
 
 
 def parser_for(filename: str) -> Parser | None:
     """The parser for a manifest file name, or None when it is not one Vigil reads."""
-    if filename == "package-lock.json":
-        return parse_package_lock
-    if filename == "go.mod":
-        return parse_go_mod
-    if filename == "Cargo.lock":
-        return parse_cargo_lock
     if filename.startswith("requirements") and filename.endswith(".txt"):
         return parse_requirements
-    return None
+    return _BY_NAME.get(filename)
 
 
 def find_manifests(tree: Path) -> list[Path]:
-    """Manifests under ``tree`` in path order, not descending into installed or vendored code."""
+    """Manifests under ``tree`` in path order, not descending into installed or vendored code.
+
+    A go.sum beside a go.mod is left out: go.mod's ``require`` lines are what the build uses.
+    """
     found = []
     for root, dirs, files in os.walk(tree):
         dirs[:] = [name for name in dirs if name not in _SKIP_DIRS]
-        found += [Path(root, name) for name in files if parser_for(name)]
+        names = [name for name in files if parser_for(name)]
+        if "go.mod" in names:
+            names = [name for name in names if name != "go.sum"]
+        found += [Path(root, name) for name in names]
     return sorted(found)
