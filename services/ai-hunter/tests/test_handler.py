@@ -47,24 +47,38 @@ TREE = {
 }
 
 
-def issue(start: int, end: int, cwe: str = "CWE-89") -> dict[str, Any]:
+SQL_LINE = """return run_query("SELECT * FROM users WHERE name = '" + name + "'")"""
+
+
+def issue(
+    start: int, end: int, cwe: str = "CWE-89", code: str = SQL_LINE, path: str = "app/routes.py"
+) -> dict[str, Any]:
     return {
         "reasoning": "name flows into the query string",
         "title": "SQL injection in show",
         "cwe": cwe,
         "severity": "high",
         "confidence": "high",
+        "path": path,
         "start_line": start,
         "end_line": end,
+        "code": code,
         "description": "The name parameter is concatenated into SQL.",
         "recommendation": "Use a parameterised query.",
     }
 
 
 def answers(body: dict[str, Any]) -> Any:
-    """Routes: one real issue, one made-up line, one bad CWE. Other files: nothing."""
+    """Routes: one real issue (a line off), a made-up line, a bad CWE, a made-up quote and a
+    missing file. Other files: nothing."""
     if "FILE app/routes.py" in fake.prompt_of(body):
-        found = [issue(6, 6), issue(60, 61), issue(5, 5, cwe="SQLi")]
+        found = [
+            issue(5, 5),
+            issue(60, 61),
+            issue(5, 5, cwe="SQLi"),
+            issue(6, 6, code="cursor.execute(query % name)"),
+            issue(6, 6, path="app/models.py"),
+        ]
         return fake.Canned({"reasoning": "user input reaches SQL", "findings": found})
     return fake.Canned({"reasoning": "nothing exploitable", "findings": []})
 
@@ -133,29 +147,37 @@ async def test_hunts_the_risky_files_with_context_and_keeps_only_grounded_findin
     files = sorted(body["messages"][1]["content"].split(" ")[1] for body in fake_llm.requests)
     assert files == ["app/db.py", "app/routes.py", "app/upload.py"]  # no tests, no README
     routes = next(p for p in asked if "FILE app/routes.py" in p)
-    assert "--- app/db.py:4\ndef run_query(sql):" in routes  # retrieved definition
+    assert "--- app/db.py:4 (used by this file)\ndef run_query(sql):" in routes  # callee
+    db = next(p for p in asked if "FILE app/db.py" in p)
+    assert "--- app/routes.py:4 (calls into this file)\ndef show(request):" in db  # caller
     assert "python.sqli-concat (high, CWE-89)" in routes  # static finding in the file
 
     [row] = await ai_findings(ctx, scan["id"])
     code = ROUTES.splitlines()[5]
     assert row["fingerprint"] == fingerprint("ai", "ai.cwe-89", "app/routes.py", code)
+    # Reported at line 5, the quoted code is on line 6: the guard moved it there.
     assert (row["start_line"], row["severity"], row["cwe"]) == (6, "high", ["CWE-89"])
     assert row["provenance"] == {
         "model": "fake-model",
-        "prompt_version": "hunt-1",
+        "prompt_version": "hunt-2",
         "reasoning": "name flows into the query string",
     }
     note = (await history(ctx, scan["id"]))["hunt.done"]
     assert note == (
-        "model fake-model: asked about 3 of 3 chosen files, 1 findings,"
-        " 2 dropped by the line/CWE guard"
+        "model fake-model: asked about 3 of 3 chosen files, 1 findings, 4 dropped by the guard"
+        " (1 file not in the tree, 1 lines outside the file, 1 malformed CWE,"
+        " 1 quoted code not found at its lines)"
     )
     usage = await ctx.pool.fetchval("SELECT llm_usage FROM scans WHERE id = $1", scan["id"])
     assert usage["hunt"] == {
+        "model": "fake-model",
         "calls": 3,
+        "cached_calls": 0,
         "prompt_tokens": 300,
         "completion_tokens": 60,
+        "embedding_tokens": 0,
         "failures": 0,
+        "cost_usd": 0.0,
     }
     await hunted(ctx.js, scan["id"])
 
@@ -219,7 +241,9 @@ async def test_truncated_or_malformed_answers_cost_only_their_file(
     await make_handler(ctx)(event)
     assert len(await ai_findings(ctx, scan["id"])) == 1
     note = (await history(ctx, scan["id"]))["hunt.done"]
-    assert note.endswith("2 dropped by the line/CWE guard, 2 unusable answers")
+    assert note.endswith("4 dropped by the guard (1 file not in the tree, 1 lines outside the"
+                         " file, 1 malformed CWE, 1 quoted code not found at its lines),"
+                         " 2 unusable answers")  # fmt: skip
     await hunted(ctx.js, scan["id"])
 
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from vigil_ai_hunter import hunt
+from vigil_ai_hunter.endpoints import Endpoint
 from vigil_ai_hunter.selection import (
+    ENDPOINT_WEIGHT,
     PROMPT_OVERHEAD_TOKENS,
+    UNAUTHENTICATED_WEIGHT,
     is_shipped,
     path_risk,
     select_files,
@@ -78,3 +81,32 @@ def test_read_code_reads_the_chosen_files_first_and_caps_the_rest(
     texts = hunt.read_code(tmp_path, tree, ["app/z_auth.py"])
     # The chosen file always; then other code files in path order while they fit.
     assert texts == {"app/z_auth.py": "z = 3\n", "app/a.py": "a = 1\n"}
+
+
+def route(file: str, line: int, auth: bool | None) -> Endpoint:
+    return Endpoint(method="GET", path=f"/{line}", file=file, line=line, auth_visible=auth)
+
+
+def test_files_that_handle_routes_come_first_unauthenticated_ones_before_the_rest() -> None:
+    tree = manifest(
+        ("app/auth.py", "python", 400),
+        ("lib/colors.py", "python", 400),
+        ("lib/paint.py", "python", 400),
+        ("tests/test_x.py", "python", 400),
+    )
+    routes = [
+        route("lib/colors.py", 3, True),
+        route("lib/paint.py", 9, True),
+        route("lib/paint.py", 2, False),
+        route("tests/test_x.py", 1, False),  # test code stays out, routes or not
+    ]
+    chosen = select_files(tree, {}, max_files=10, token_budget=100_000, endpoints=routes)
+    assert [c.path for c in chosen] == ["lib/paint.py", "app/auth.py", "lib/colors.py"]
+    paint, auth, colors = chosen
+    assert paint.risk == ENDPOINT_WEIGHT + UNAUTHENTICATED_WEIGHT
+    assert colors.risk == ENDPOINT_WEIGHT
+    assert [e.line for e in paint.endpoints] == [2, 9]  # in line order
+    assert auth.endpoints == ()
+    # Without an index, the route files have no risk signal and are not chosen.
+    plain = select_files(tree, {}, max_files=10, token_budget=100_000)
+    assert [c.path for c in plain] == ["app/auth.py"]

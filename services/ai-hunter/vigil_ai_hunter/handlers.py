@@ -21,6 +21,7 @@ import asyncpg
 import msgspec
 
 from vigil_ai_hunter.answers import Provenance
+from vigil_ai_hunter.endpoints import load_endpoints
 from vigil_ai_hunter.hunt import TIME_SHARE, Hunt, HuntResult, read_code
 from vigil_ai_hunter.selection import Candidate, select_files
 from vigil_common import findings, llm, scans
@@ -43,7 +44,8 @@ _STATIC: Final = (
 
 def make_handler(ctx: StageContext) -> Handler[ScanStaticDone]:
     """Build the handler bound to this process's connections (and its LLM client, if any)."""
-    client = llm.client_from_settings(ctx.settings)
+    client = llm.client_from_settings(ctx.settings, ctx.pool)
+    embedder = llm.embedder_from_settings(ctx.settings)
 
     async def handle(event: ScanStaticDone) -> None:
         scan = await scans.start_stage(ctx.pool, event.scan_id, "hunt")
@@ -51,7 +53,7 @@ def make_handler(ctx: StageContext) -> Handler[ScanStaticDone]:
             return
         note = SKIPPED_REASON
         if client is not None:
-            result = await _hunt(ctx, client, event)
+            result = await _hunt(ctx, client, embedder, event)
             if result.cancelled:
                 return
             await _store(ctx.pool, scan, result)
@@ -68,13 +70,34 @@ def make_handler(ctx: StageContext) -> Handler[ScanStaticDone]:
     return handle
 
 
-async def _hunt(ctx: StageContext, client: llm.LLMClient, event: ScanStaticDone) -> HuntResult:
+async def _hunt(
+    ctx: StageContext,
+    client: llm.LLMClient,
+    embedder: llm.Embedder | None,
+    event: ScanStaticDone,
+) -> HuntResult:
     started = time.monotonic()
-    deadline = started + ctx.settings.stage_timeout_seconds * TIME_SHARE
+    settings = ctx.settings
+    deadline = started + settings.stage_timeout_seconds * TIME_SHARE
     static = [_finding(row) for row in await ctx.pool.fetch(_STATIC, event.scan_id)]
     chosen, texts = await _choose(ctx, event, static)
-    result = await Hunt(ctx.pool, client, event.scan_id, deadline).run(chosen, texts, static)
-    outcome = {"asked": result.asked, "findings": len(result.findings), "stopped": result.stopped}
+    hunt = Hunt(
+        ctx.pool,
+        client,
+        event.scan_id,
+        deadline,
+        settings.llm_token_budget,
+        scope=str(event.org_id),
+        embedder=embedder,
+        max_embedded_chunks=settings.embeddings_max_chunks,
+    )
+    result = await hunt.run(chosen, texts, static)
+    outcome = {
+        "scan_id": str(event.scan_id),
+        "asked": result.asked,
+        "findings": len(result.findings),
+        "stopped": result.stopped,
+    }
     log.info("hunt finished", extra={**outcome, "seconds": round(time.monotonic() - started, 3)})
     return result
 
@@ -90,6 +113,7 @@ async def _choose(
             Counter(f.file_path for f in static),
             max_files=ctx.settings.llm_max_files,
             token_budget=ctx.settings.llm_token_budget,
+            endpoints=await load_endpoints(ctx.pool, event.scan_id),
         )
         paths = [c.path for c in chosen]
         return chosen, await asyncio.to_thread(read_code, tree, manifest, paths)
