@@ -54,7 +54,15 @@ def finding(scanner: str, rule_id: str, path: str, line: int, **fields: Any) -> 
 FINDINGS = [
     finding("semgrep", "python.sqli", "app/db.py", 5),
     finding("ai", "ai.cwe-89", "app/db.py", 5, severity="critical", confidence="medium"),
-    finding("semgrep", "python.md5", "app/crypto.py", 5, severity="medium", cwe=("CWE-328",)),
+    finding(
+        "semgrep",
+        "python.md5",
+        "app/crypto.py",
+        5,
+        severity="medium",
+        confidence="medium",
+        cwe=("CWE-328",),
+    ),
     finding("semgrep", "generic.hardcoded-secret", "app/settings.py", 2, cwe=("CWE-798",)),
     finding("semgrep", "python.os-system", "app/shell.py", 5, severity="critical", cwe=("CWE-78",)),
     finding("semgrep", "python.sqli", "tests/test_db.py", 2),
@@ -120,8 +128,8 @@ async def test_without_an_llm_merges_filters_with_reasons_scores_and_completes(
     ]
 
     scan_row = await ctx.pool.fetchrow("SELECT * FROM scans WHERE id = $1", scan["id"])
-    # Two high-confidence criticals (80) and a high-confidence medium (5): 100 - 85 = 15.
-    assert (scan_row["status"], scan_row["score"], scan_row["grade"]) == ("completed", 15, "F")
+    # Two high-confidence criticals (80), a medium-confidence medium (3.75): 100 - 83.75 = 16.
+    assert (scan_row["status"], scan_row["score"], scan_row["grade"]) == ("completed", 16, "F")
     assert scan_row["finding_counts"] == {
         "critical": 2,
         "high": 0,
@@ -133,18 +141,18 @@ async def test_without_an_llm_merges_filters_with_reasons_scores_and_completes(
         f"6 candidates: 1 duplicates merged, 2 filtered by rules; {NO_LLM_NOTE}"
     )
     sent = await completed(ctx.js, scan["id"])
-    assert (sent.findings, sent.score, sent.grade) == (3, 15, "F")
+    assert (sent.findings, sent.score, sent.grade) == (3, 16, "F")
 
 
 def judge(body: dict[str, Any]) -> Any:
-    """The md5 etag and the os.system call are false positives; the rest are real."""
+    """The md5 etag and the os.system call are false positives, surely; the rest are real."""
     prompt = fake.prompt_of(body)
     false_positive = "python.md5" in prompt or "python.os-system" in prompt
     return fake.Canned(
         {
             "reasoning": "looked at the data flow",
             "verdict": "false_positive" if false_positive else "true_positive",
-            "confidence": "medium",
+            "confidence": "high",
             "reason": "not attacker-controlled" if false_positive else "user input reaches it",
         }
     )
@@ -167,7 +175,7 @@ async def test_llm_verdicts_filter_with_reasons_but_only_lower_a_critical(
         "model": "fake-model",
         "prompt_version": "validate-1",
         "verdict": "false_positive",
-        "confidence": "medium",
+        "confidence": "high",
         "reason": "not attacker-controlled",
         "evidence_lines": [1, 5],
     }

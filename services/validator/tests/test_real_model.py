@@ -120,6 +120,7 @@ async def test_a_scan_goes_through_both_ai_stages_with_a_real_model(
 
     row = await ctx.pool.fetchrow("SELECT * FROM scans WHERE id = $1", scan["id"])
     assert row["status"] == "completed" and row["grade"] in "ABCDF"
+    assert 0 <= row["launch_readiness"] <= row["score"] and row["summary"]
     for stage in ("hunt", "validate"):
         usage = row["llm_usage"][stage]
         assert usage["calls"] + usage["failures"] >= 1, stage

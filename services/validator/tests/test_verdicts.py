@@ -16,10 +16,10 @@ from vigil_validator.verdicts import Review, Verdict, prompt
 CODE = [f"line {n}" for n in range(1, 41)]
 
 
-def finding(severity: str = "high") -> Candidate:
+def finding(severity: str = "high", confidence: str = "medium") -> Candidate:
     return Candidate(
         id=uuid.uuid4(), fingerprint="f", scanner="semgrep", rule_id="python.sqli",
-        title="SQL injection", severity=severity, confidence="high", cwe=("CWE-89",),
+        title="SQL injection", severity=severity, confidence=confidence, cwe=("CWE-89",),
         file_path="app/db.py", start_line=20, end_line=21, snippet="line 20\nline 21",
     )  # fmt: skip
 
@@ -29,8 +29,8 @@ def review(filter_critical: bool = False) -> Review:
     return Review(LLMClient(settings), filter_critical, 10, time.monotonic() + 60)
 
 
-def verdict(kind: Any) -> Verdict:
-    return Verdict(reasoning="r", verdict=kind, confidence="high", reason="input is a constant")
+def verdict(kind: Any, confidence: Any = "high") -> Verdict:
+    return Verdict(reasoning="r", verdict=kind, confidence=confidence, reason="input is a constant")
 
 
 def test_the_prompt_fences_the_code_and_shows_ten_lines_around_it() -> None:
@@ -71,7 +71,22 @@ def test_a_false_positive_is_filtered_with_the_models_reason() -> None:
 
 
 @pytest.mark.parametrize(
-    ("allowed", "status", "confidence"), [(False, "reported", "low"), (True, "filtered", "high")]
+    ("rule_confidence", "verdict_confidence"), [("high", "high"), ("medium", "medium")]
+)
+def test_an_unsure_verdict_or_a_sure_rule_only_lowers_the_confidence(
+    rule_confidence: str, verdict_confidence: str
+) -> None:
+    decision = initial(finding(confidence=rule_confidence))
+    judge = review()
+    judge.apply(verdict("false_positive", verdict_confidence), decision, (10, 31))
+    assert (decision.status, decision.confidence) == ("reported", "low")
+    assert judge.dismissed == 0
+    assert decision.verdict is not None and decision.verdict["verdict"] == "false_positive"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "status", "confidence"),
+    [(False, "reported", "low"), (True, "filtered", "medium")],
 )
 def test_a_critical_is_only_lowered_unless_the_setting_allows_filtering(
     allowed: bool, status: str, confidence: str

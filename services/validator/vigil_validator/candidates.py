@@ -37,6 +37,9 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     start_line: int
     end_line: int
     snippet: str = ""
+    # A person's triage (inherited from earlier scans of the project): ``valid`` findings are
+    # never filtered by rules or the model, so a restored finding stays restored next time.
+    validity: str = "unreviewed"
 
 
 class Decision(msgspec.Struct, kw_only=True):
@@ -69,7 +72,7 @@ def initial(candidate: Candidate) -> Decision:
 
 _SELECT: Final = (
     "SELECT id, fingerprint, scanner, rule_id, title, description, severity, confidence, cwe,"
-    " file_path, start_line, end_line, snippet FROM findings WHERE scan_id = $1"
+    " file_path, start_line, end_line, snippet, validity FROM findings WHERE scan_id = $1"
     " ORDER BY file_path, start_line, fingerprint"
 )
 _UPDATE: Final = """

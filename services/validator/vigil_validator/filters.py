@@ -27,6 +27,10 @@ _NOT_SHIPPED: Final = (
     ("example", re.compile(r"(^|/)(examples?|samples?|demos?)/")),
     ("documentation", re.compile(r"(^|/)docs?/|\.(md|rst|adoc)$")),
 )  # fmt: skip
+# A package named after the reserved example domain (``com/example/…``, as Java and Kotlin apps
+# often are) is shipped code, not an example folder: `make eval` found the whole Java fixture
+# app filtered as "example code" before these segments were left out of the example test.
+_EXAMPLE_PACKAGE: Final = re.compile(r"(^|/)(com|org|net)/examples?(?=/)")
 _VENDORED: Final = re.compile(
     r"(^|/)(node_modules|vendor|third_party|bower_components|site-packages)/"
     r"|\.min\.(js|css)$|\.bundle\.js$"
@@ -97,7 +101,10 @@ def not_shipped(candidate: Candidate, _lines: Lines) -> str | None:
     if is_secret(candidate):
         return None
     for kind, pattern in _NOT_SHIPPED:
-        if pattern.search(candidate.file_path):
+        path = candidate.file_path
+        if kind == "example":
+            path = _EXAMPLE_PACKAGE.sub(r"\1\2", path)
+        if pattern.search(path):
             return f"in {kind} code, which is not part of the deployed application"
     return None
 

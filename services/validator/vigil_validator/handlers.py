@@ -13,11 +13,10 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from vigil_common import findings, llm, scans
+from vigil_common import findings, llm, scans, scorecard
 from vigil_common.bus import Handler
 from vigil_common.db import Pool
 from vigil_common.errors import Retry, StorageError
@@ -25,7 +24,8 @@ from vigil_common.schemas import ScanCompleted, ScanHunted
 from vigil_common.subjects import SCAN_COMPLETED
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
-from vigil_validator import candidates, dedup, filters, scoring
+from vigil_reports import render_all
+from vigil_validator import candidates, dedup, filters
 from vigil_validator.candidates import Candidate, Decision
 from vigil_validator.verdicts import Review
 
@@ -38,7 +38,8 @@ NO_LLM_NOTE: Final = "LLM validation skipped: no LLM is configured for this serv
 
 def make_handler(ctx: StageContext) -> Handler[ScanHunted]:
     """Build the handler bound to this process's connections (and its LLM client, if any)."""
-    client = llm.client_from_settings(ctx.settings)
+    # With the pool, answers are cached per organisation (vigil_common.llm.ResponseCache).
+    client = llm.client_from_settings(ctx.settings, ctx.pool)
 
     async def handle(event: ScanHunted) -> None:
         if await scans.start_stage(ctx.pool, event.scan_id, "validate") is None:
@@ -60,6 +61,8 @@ async def _validate(ctx: StageContext, client: llm.LLMClient | None, event: Scan
     sources = await _sources(ctx, event, {c.file_path for c in kept})
     by_rule = 0
     for candidate in kept:
+        if candidate.validity == "valid":
+            continue  # a person confirmed it: no rule may dismiss it
         reason = filters.first_reason(candidate, sources.get(candidate.file_path))
         if reason is not None:
             decisions[candidate.id].dismiss(reason)
@@ -69,16 +72,16 @@ async def _validate(ctx: StageContext, client: llm.LLMClient | None, event: Scan
     if client is None:
         note += f"; {NO_LLM_NOTE}"
     else:
-        note += await _review(ctx, client, event.scan_id, kept, decisions, sources)
+        note += await _review(ctx, client, event, kept, decisions, sources)
     await candidates.save(ctx.pool, decisions.items())
-    await _score(ctx.pool, event.scan_id, decisions.values())
+    await _score(ctx.pool, event.scan_id)
     return note
 
 
 async def _review(
     ctx: StageContext,
     client: llm.LLMClient,
-    scan_id: uuid.UUID,
+    event: ScanHunted,
     kept: list[Candidate],
     decisions: dict[uuid.UUID, Decision],
     sources: dict[str, list[str]],
@@ -86,6 +89,8 @@ async def _review(
     deadline = time.monotonic() + ctx.settings.stage_timeout_seconds * TIME_SHARE
     settings = ctx.settings
     review = Review(client, settings.llm_filter_critical, settings.llm_max_validations, deadline)
+    review.scope = str(event.org_id)
+    scan_id = event.scan_id
     await review.run(kept, decisions, sources)
     await ctx.pool.execute(
         "UPDATE scans SET llm_usage = llm_usage || jsonb_build_object('validate', $2::jsonb)"
@@ -125,14 +130,16 @@ def _read_lines(tree: Path, paths: set[str]) -> dict[str, list[str]]:
     }
 
 
-async def _score(pool: Pool, scan_id: uuid.UUID, decisions: Iterable[Decision]) -> None:
-    reported = [(d.severity, d.confidence) for d in decisions if d.status == "reported"]
-    value = scoring.score(reported)
-    await pool.execute(
-        "UPDATE scans SET score = $2, grade = $3 WHERE id = $1 AND status = 'running'",
-        scan_id,
-        value,
-        scoring.grade(value),
+async def _score(pool: Pool, scan_id: uuid.UUID) -> None:
+    """Security score, grade, launch readiness and summary from the reported findings."""
+    card = await scorecard.rescore(pool, scan_id, running_only=True)
+    log.info(
+        "scored",
+        extra={
+            "score": card.score,
+            "readiness": card.launch_readiness,
+            "blocking": len(card.blockers),
+        },
     )
 
 
@@ -142,6 +149,8 @@ async def _finalise(ctx: StageContext, event: ScanHunted) -> None:
     row = await scans.fetch_scan(ctx.pool, event.scan_id)
     if row is None or row["status"] != "completed":
         return  # cancelled or failed meanwhile: the notifier hears of it from that path
+    # Stored before announcing, so the first download is quick; render_all never raises.
+    await render_all(ctx.pool, ctx.store, event.scan_id)
     # Published even when an earlier delivery already completed the scan and crashed
     # before publishing: JetStream drops the duplicate if the first publish went out.
     completed = ScanCompleted(

@@ -1,10 +1,11 @@
 """LLM validation: a verdict per finding, from the finding and the code around it.
 
 The model writes its reasoning before its verdict. A false-positive verdict filters the
-finding with the model's reason, except on a critical finding: unless
-``VIGIL_LLM_FILTER_CRITICAL`` allows it, the model may only lower its confidence and a person
-decides. Every verdict is stored with its provenance (model, prompt version, evidence lines,
-confidence) so it can be audited and re-run. A model server that stops answering ends the
+finding with the model's reason when the model is highly confident and the rule that found
+it is not; otherwise, and always on a critical finding unless ``VIGIL_LLM_FILTER_CRITICAL``
+allows it, the model may only lower its confidence and a person decides. Every verdict is
+stored with its provenance (model, prompt version, evidence lines, confidence) so it can be
+audited and re-run. A model server that stops answering ends the
 validation: the findings not yet judged stay reported.
 """
 
@@ -90,6 +91,8 @@ class Review:
     judged: int = 0
     dismissed: int = 0
     stopped: str | None = None
+    # The organisation: the response cache's scope (answers are never shared across tenants).
+    scope: str | None = None
 
     async def run(
         self,
@@ -98,7 +101,9 @@ class Review:
         sources: dict[str, list[str]],
     ) -> None:
         """Judge the reported findings, most severe first, up to the limit."""
-        reported = [c for c in candidates if decisions[c.id].status == "reported"]
+        reported = [
+            c for c in candidates if decisions[c.id].status == "reported" and c.validity != "valid"
+        ]
         reported.sort(key=lambda c: (-SEVERITY_RANK[decisions[c.id].severity], c.file_path))
         for candidate in reported[: self.limit]:
             if time.monotonic() > self.deadline:
@@ -112,7 +117,9 @@ class Review:
     ) -> bool:
         text, evidence = prompt(candidate, sources.get(candidate.file_path))
         try:
-            reply = await self.client.complete(SYSTEM, text, Verdict, name="vigil_verdict")
+            reply = await self.client.complete(
+                SYSTEM, text, Verdict, name="vigil_verdict", scope=self.scope
+            )
         except LLMUnavailable as exc:
             self.usage.failures += 1
             self.stopped = exc.reason
@@ -138,8 +145,19 @@ class Review:
         }
         if verdict.verdict == "true_positive":
             return
-        if decision.severity == "critical" and not self.filter_critical:
+        if not self._may_dismiss(verdict, decision):
             decision.confidence = "low"
             return
         self.dismissed += 1
         decision.dismiss(f"the model judged it a false positive: {verdict.reason}")
+
+    def _may_dismiss(self, verdict: Verdict, decision: Decision) -> bool:
+        """Whether a false-positive verdict may filter the finding on the model's word alone.
+
+        Small models misjudge real flaws (measured in docs/ai.md), so a dismissal needs the
+        model to be sure and the rule not to be: a finding from a high-confidence rule, or a
+        verdict short of high confidence, only loses confidence for a person to decide.
+        """
+        if decision.severity == "critical" and not self.filter_critical:
+            return False
+        return verdict.confidence == "high" and decision.confidence != "high"
