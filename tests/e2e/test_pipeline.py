@@ -161,9 +161,20 @@ def test_a_scan_flows_through_every_service_to_completed(system: System) -> None
     with urllib.request.urlopen(system.service("static-scan").base_url + "/metrics") as metrics:
         exposition = metrics.read().decode()
     assert 'vigil_stage_seconds_count{outcome="ack",stage="static"}' in exposition
-    notifier_log = system.service("notifier").log_path.read_text()
-    assert f'"scan_id": "{scan["id"]}"' in notifier_log
+    # The validator announces the scan after storing its reports: the notifier hears of it a
+    # moment after the status reads completed.
+    notifier_log = _log_once_it_has(system.service("notifier"), f'"scan_id": "{scan["id"]}"')
     assert '"msg": "scan completed"' in notifier_log
+
+
+def _log_once_it_has(service: ServiceProcess, text: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        log = service.log_path.read_text()
+        if text in log or time.monotonic() > deadline:
+            assert text in log
+            return log
+        time.sleep(0.2)
 
 
 def test_a_hostile_archive_fails_the_scan_with_its_reason(system: System) -> None:

@@ -1,6 +1,7 @@
 """Test support for the LLM stages: a local OpenAI-compatible server and stage fixtures.
 
-The server implements ``POST /v1/chat/completions``; the real ``openai`` SDK talks to it over
+The server implements ``POST /v1/chat/completions`` (and ``POST /v1/embeddings``, with
+deterministic vectors: :func:`embedding_of`); the real ``openai`` SDK talks to it over
 HTTP. A test sets ``responder``, which picks a :class:`Canned` answer from the request (usually
 by prompt content). A dict answer is checked against the request's ``response_format`` JSON
 schema before it is sent, as a server with schema-constrained decoding would guarantee;
@@ -16,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,6 +48,9 @@ class Canned:
     status: int = 200
     finish_reason: str = "stop"
     delay: float = 0.0
+    # What the reply's ``usage`` reports (budget and cost tests script large counts).
+    prompt_tokens: int = 100
+    completion_tokens: int = 20
 
 
 Responder = Callable[[dict[str, Any]], Canned]
@@ -62,12 +68,16 @@ class FakeOpenAI:
     responder: Responder = lambda _body: Canned(status=500)
     requests: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    # ``POST /v1/embeddings``: the requests seen, and a status to script failures with.
+    embedding_requests: list[dict[str, Any]] = field(default_factory=list)
+    embedding_status: int = 200
     _runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         """Listen on a free loopback port."""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._complete)
+        app.router.add_post("/v1/embeddings", self._embed)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -94,6 +104,36 @@ class FakeOpenAI:
             return web.json_response({"error": {"message": "json_schema expected"}}, status=400)
         return web.json_response(_completion(body, canned, response_format))
 
+    async def _embed(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        if self.embedding_status != 200:
+            error = {"error": {"message": "scripted failure", "type": "server_error"}}
+            return web.json_response(error, status=self.embedding_status)
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        data = [
+            {"object": "embedding", "index": i, "embedding": embedding_of(text)}
+            for i, text in enumerate(texts)
+        ]
+        tokens = sum(len(text.split()) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return web.json_response(
+            {"object": "list", "data": data, "model": body["model"], "usage": usage}
+        )
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def embedding_of(text: str) -> list[float]:
+    """A deterministic unit vector: hashed bag of words, so texts sharing words are close."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z]+", text.lower()):
+        digest = hashlib.sha256(word.encode()).digest()
+        vector[int.from_bytes(digest[:2], "big") % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
 
 def _completion(
     body: dict[str, Any], canned: Canned, response_format: dict[str, Any]
@@ -114,7 +154,11 @@ def _completion(
                 "finish_reason": canned.finish_reason,
             }
         ],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+        "usage": {
+            "prompt_tokens": canned.prompt_tokens,
+            "completion_tokens": canned.completion_tokens,
+            "total_tokens": canned.prompt_tokens + canned.completion_tokens,
+        },
     }
 
 
@@ -216,3 +260,52 @@ async def _store_tree(
     await store.put_bytes(tree_key, (workdir / "tree.tar.gz").read_bytes(), "application/gzip")
     await store.put_bytes(manifest_key, encode_manifest(manifest), "application/json")
     return tree_key, manifest_key
+
+
+# Replay mode: answers a real model gave to the same prompts, recorded by
+# scripts/llm/record.py into libs/common/tests/recordings/<app>.json. A test sets
+# ``fake_llm.responder = Replay(load_recordings())``; a prompt with no recording answers 404 (the
+# client then stops the stage) and is listed in ``misses``, so a test can say which changed.
+RECORDINGS = Path(__file__).parent / "recordings"
+
+
+def recording_key(body: dict[str, Any]) -> str:
+    """A chat request's key in the recordings: SHA-256 of its schema name and messages."""
+    schema_name = (body.get("response_format") or {}).get("json_schema", {}).get("name", "")
+    messages = [[m.get("role", ""), str(m.get("content", ""))] for m in body["messages"]]
+    text = json.dumps([schema_name, messages], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_recordings(*names: str, folder: Path = RECORDINGS) -> dict[str, Any]:
+    """The recording files (all, or ``<name>.json`` for each name), parsed, by name."""
+    files = [folder / f"{n}.json" for n in names] if names else sorted(folder.glob("*.json"))
+    return {f.stem: json.loads(f.read_text()) for f in files}
+
+
+@dataclass
+class Replay:
+    """A responder answering each prompt with its recorded answer, verbatim."""
+
+    recordings: dict[str, Any]
+    misses: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.answers = {
+            key: answer
+            for recording in self.recordings.values()
+            for key, answer in recording["responses"].items()
+        }
+
+    def __call__(self, body: dict[str, Any]) -> Canned:
+        answer = self.answers.get(recording_key(body))
+        if answer is None:
+            self.misses.append(recording_key(body))
+            return Canned(status=404)
+        # The raw text as the model sent it: replayed, not re-validated (a str is sent as is).
+        return Canned(
+            str(answer["content"]),
+            finish_reason=str(answer.get("finish_reason", "stop")),
+            prompt_tokens=int(answer.get("prompt_tokens", 0)),
+            completion_tokens=int(answer.get("completion_tokens", 0)),
+        )

@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     bootstrap_api_key: str | None = None
     max_upload_bytes: Positive = 100 * 1024 * 1024
     upload_url_expiry_seconds: Positive = 3600
+    # Lifetime of a presigned report download URL (GET /v1/scans/{id}/report?delivery=url).
+    report_url_expiry_seconds: Positive = 300
     # Requests per key and minute, by bucket; scans per organisation and day/month (0: none).
     rate_limit_reads: Positive = 1200
     rate_limit_writes: Positive = 300
@@ -61,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ack_wait_seconds: Seconds = 60.0
     max_deliver: Positive = 5
     stage_timeout_seconds: Seconds = 900.0
+    # Reaper (gateway): a scan with no progress this long is failed as stuck; swept this often.
+    stuck_scan_timeout_seconds: Seconds = 3600.0
+    stuck_scan_sweep_seconds: Seconds = 60.0
 
     allow_private_networks: bool = False
     sealing_key: str | None = None
@@ -86,6 +91,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     semgrep_bin: str = "semgrep"
     betterleaks_bin: str = "betterleaks"
     osv_dir: str | None = None
+    # Dependency audit online: an OSV API base URL (https://api.osv.dev); empty = offline only.
+    osv_api_url: str = ""
     semgrep_rules: str | None = None
     semgrep_jobs: Positive | None = None
     # LLM stages (ai-hunter, validator): any OpenAI-compatible server; unset base URL or model
@@ -102,6 +109,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Validator: findings the model reviews per scan; whether it may filter a critical one.
     llm_max_validations: Positive = 100
     llm_filter_critical: bool = False
+    # Answers cached by (model, prompt hash) in PostgreSQL for this long (0: no cache), and
+    # USD per million prompt/completion tokens for the cost estimate on each scan.
+    llm_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
+    llm_price_input_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    llm_price_output_per_mtok: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    # Hunter retrieval by embeddings (OpenAI-compatible /embeddings); unset: lexical only.
+    embeddings_base_url: str | None = None
+    embeddings_api_key: str | None = None
+    embeddings_model: str | None = None
+    embeddings_batch_size: Positive = 64
+    embeddings_max_chunks: Positive = 2000
 
     log_level: str = "INFO"
     log_format: str = "json"
@@ -116,7 +134,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 # Names of settings that hold credentials: never printed, logged or echoed in errors.
 SECRET_FIELDS: Final = frozenset(
-    {"s3_secret_key", "bootstrap_api_key", "database_url", "sealing_key", "llm_api_key"}
+    {
+        "s3_secret_key",
+        "bootstrap_api_key",
+        "database_url",
+        "sealing_key",
+        "llm_api_key",
+        "embeddings_api_key",
+    }
 )
 
 

@@ -67,8 +67,21 @@ async def start_stage(pool: Pool, scan_id: uuid.UUID, stage: str) -> asyncpg.Rec
 async def finish_stage(
     pool: Pool, scan_id: uuid.UUID, stage: str, detail: str | None = None
 ) -> None:
-    """Record that ``stage`` finished its work for the scan, with an optional note."""
-    await record_event(pool, scan_id, f"{stage}.done", "running", stage, detail)
+    """Record that ``stage`` finished its work for the scan, with an optional note.
+
+    Nothing is recorded once the scan ended (cancelled meanwhile, say): its history stops at
+    the end.
+    """
+    await pool.execute(
+        "INSERT INTO scan_events (scan_id, name, status, stage, detail)"
+        " SELECT $1, $2, 'running', $3, $4 WHERE EXISTS"
+        " (SELECT 1 FROM scans WHERE id = $1 AND status = 'running')"
+        " ON CONFLICT (scan_id, name) DO NOTHING",
+        scan_id,
+        f"{stage}.done",
+        stage,
+        detail,
+    )
 
 
 async def fail_scan(pool: Pool, scan_id: uuid.UUID, reason: str) -> asyncpg.Record | None:

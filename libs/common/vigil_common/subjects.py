@@ -20,6 +20,9 @@ FINDING_TRIAGED: Final = "vigil.scan.finding_triaged"
 # Core NATS (not stored): every gateway replica evicts a revoked key from its cache at once.
 KEYS_REVOKED: Final = "vigil.keys.revoked"
 
+# JetStream key-value bucket: the gateway's MCP sessions, shared by every replica.
+MCP_SESSIONS_BUCKET: Final = "VIGIL_MCP_SESSIONS"
+
 Stage = Literal["ingest", "static", "hunt", "validate", "notify"]
 
 

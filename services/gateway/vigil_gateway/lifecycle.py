@@ -17,8 +17,9 @@ from typing import Final
 from aiohttp import web
 
 from vigil_common.db import Pool
+from vigil_common.reaper import reap_forever
 from vigil_common.storage import ObjectStore
-from vigil_gateway.appkeys import POOL, SETTINGS, STORE
+from vigil_gateway.appkeys import JETSTREAM, POOL, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ async def retention_loop(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(app[SETTINGS].retention_sweep_seconds)
 
     task = asyncio.create_task(sweep_forever())
+    # The stuck-scan reaper shares this loop's lifetime (vigil_common.reaper, docs/reliability.md).
+    reaper = asyncio.create_task(reap_forever(app[POOL], app[JETSTREAM], app[SETTINGS]))
     yield
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    reaper.cancel()
+    await asyncio.gather(task, reaper, return_exceptions=True)

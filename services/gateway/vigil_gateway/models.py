@@ -68,6 +68,15 @@ class Complexity(msgspec.Struct):
     label: str
 
 
+class LaunchBlocker(msgspec.Struct):
+    """One kind of issue that should stop a launch (docs/ai.md), and the findings behind it."""
+
+    kind: str
+    count: int
+    message: str
+    finding_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+
+
 class HistoryEntry(msgspec.Struct):
     """One step of the scan's status history."""
 
@@ -109,6 +118,10 @@ class FindingOut(msgspec.Struct):
     first_seen_scan_id: uuid.UUID | None
     first_seen_at: dt.datetime
     created_at: dt.datetime
+    # Where an AI finding came from ({model, prompt_version, reasoning}), the model's verdict
+    # (``verdict``: model, prompt_version, verdict, confidence, reason, evidence_lines) and a
+    # person's restore (``restored``); docs/ai.md.
+    provenance: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class UploadTarget(msgspec.Struct):
@@ -137,6 +150,25 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     # The validator's 0-100 security score and A-F grade (docs/ai.md); null until validated.
     score: int | None = None
     grade: str | None = None
+    # 0-100: the score when nothing blocks a launch, at most 49 otherwise (docs/ai.md).
+    launch_readiness: int | None = None
+
+
+class LLMUsage(msgspec.Struct, kw_only=True):
+    """What one AI stage spent on a scan (docs/ai.md): calls, tokens and estimated cost.
+
+    ``cached_calls`` of the ``calls`` were answered from the response cache and cost nothing;
+    ``cost_usd`` is 0 unless the server's prices are configured.
+    """
+
+    model: str = ""
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    embedding_tokens: int = 0
+    failures: int = 0
+    cost_usd: float = 0.0
 
 
 class ScanOut(ScanSummary, kw_only=True):
@@ -149,8 +181,17 @@ class ScanOut(ScanSummary, kw_only=True):
     # While the organisation runs its cap of scans: this scan's place in its queue (1: next).
     queue_position: int | None = None
     history: list[HistoryEntry] = msgspec.field(default_factory=list)
+    # What blocks a launch, and the scan in plain words (built from counts, no model).
+    launch_blockers: list[LaunchBlocker] = msgspec.field(default_factory=list)
+    summary: str | None = None
     findings: list[FindingOut] | None = None
     upload: UploadTarget | None = None
+    # The static stage's endpoint index (GET /v1/scans/{id}/endpoints) and whether the tree
+    # implements an MCP server; null until the static stage has indexed the scan.
+    endpoint_count: int | None = None
+    is_mcp_server: bool | None = None
+    # LLM usage by AI stage ("hunt", "validate"); empty when no model was asked.
+    llm_usage: dict[str, LLMUsage] = msgspec.field(default_factory=dict)
 
 
 class ScanList(msgspec.Struct):
@@ -171,9 +212,14 @@ Validity = Literal["unreviewed", "valid", "invalid", "acknowledged"]
 
 
 class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``PATCH /v1/findings/{id}``: the verdict, why, and for an accepted risk until when."""
+    """``PATCH /v1/findings/{id}``: the verdict, why, and for an accepted risk until when.
 
-    validity: Validity
+    ``status: "reported"`` restores a finding the validator filtered (a reason is required);
+    it may come alone or with a ``validity``.
+    """
+
+    validity: Validity | None = None
+    status: Literal["reported"] | None = None
     reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     until: dt.datetime | None = None
 

@@ -16,8 +16,9 @@ import msgspec
 import swagger_ui_bundle
 from aiohttp import web
 
-from vigil_gateway import keys_api, org_api, webhooks_api
+from vigil_gateway import endpoints_api, keys_api, org_api, reports_api, webhooks_api
 from vigil_gateway.errors import ErrorResponse
+from vigil_gateway.mcp.protocol import JsonRpcMessage
 from vigil_gateway.models import (
     AuditList,
     CommentList,
@@ -60,6 +61,8 @@ class Operation:
     body: type | None = None
     params: tuple[Param, ...] = ()
     archive_body: bool = False
+    # Other media types the success response may have besides JSON (e.g. a rendered report).
+    media: tuple[str, ...] = ()
 
 
 SCAN_ID = Param("scan_id", "path", {"type": "string", "format": "uuid"})
@@ -113,9 +116,21 @@ OPERATIONS: Final = (
               "scans:read", CommentList, params=(FINDING_ID,)),
     Operation("post", "/v1/findings/{finding_id}/comments", "Comment on a finding",
               "findings:write", CommentOut, 201, NewComment, params=(FINDING_ID,)),
+    Operation("get", "/v1/scans/{scan_id}/report",
+              "A finished scan's report (409 while it runs); delivery=url: a presigned URL",
+              "reports:read", reports_api.ReportLink,
+              params=(SCAN_ID, Param("format", schema={"enum": ["json", "markdown", "sarif",
+                                                                  "html", "pdf"]}),
+                      Param("delivery", schema={"enum": ["inline", "url"]})),
+              media=("text/markdown", "application/sarif+json", "text/html", "application/pdf")),
     Operation("get", "/v1/scans/{scan_id}/diff", "Findings new, fixed and unchanged",
               "scans:read", ScanDiff,
               params=(SCAN_ID, Param("base", description="default: previous completed scan"))),
+    Operation("get", "/v1/scans/{scan_id}/endpoints", "A scan's HTTP endpoint index",
+              "scans:read", endpoints_api.RouteList,
+              params=(SCAN_ID, Param("auth", schema={"type": "string", "enum": ["true", "false"]}),
+                      Param("method", description="comma-separated: GET,POST,…,ANY"),
+                      Param("framework", description="e.g. flask,express,spring"))),
     Operation("get", "/v1/audit-log", "Key and triage actions, newest first", "keys:manage",
               AuditList, params=PAGING),
     Operation("post", "/v1/keys", "Create an API key (shown once)", "keys:manage",
@@ -124,6 +139,11 @@ OPERATIONS: Final = (
     Operation("delete", "/v1/keys/{key_id}", "Revoke an API key", "keys:manage", None, 204,
               params=(Param("key_id", "path", {"type": "string", "format": "uuid"}),)),
     Operation("get", "/v1/me", "Who is calling", None, keys_api.Me),
+    Operation("post", "/v1/mcp", "MCP server, streamable HTTP (docs/mcp.md): JSON-RPC in and out",
+              None, JsonRpcMessage, body=JsonRpcMessage),
+    Operation("get", "/v1/mcp", "MCP: no server-initiated stream, always 405", None, None, 405),
+    Operation("delete", "/v1/mcp", "MCP: end the session named in Mcp-Session-Id", None, None,
+              204),
     Operation("post", "/v1/webhooks", "Create a webhook endpoint (its secret is shown once)",
               "webhooks:manage", webhooks_api.EndpointCreated, 201, webhooks_api.EndpointCreate),
     Operation("get", "/v1/webhooks", "List webhook endpoints", "webhooks:manage",
@@ -189,7 +209,8 @@ def _operation_id(op: Operation) -> str:
 def _success(op: Operation) -> dict[str, Any]:
     if op.response is None:
         return {"description": "Done"}
-    return {"description": "OK", "content": _json(op.response)}
+    media = {m: {"schema": {"type": "string", "contentMediaType": m}} for m in op.media}
+    return {"description": "OK", "content": _json(op.response) | media}
 
 
 def _request_content(op: Operation) -> dict[str, Any]:

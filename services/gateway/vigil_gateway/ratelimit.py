@@ -57,6 +57,9 @@ def bucket_of(request: web.Request) -> str:
     """Which budget a request spends."""
     if request.method == "POST" and request.path == "/v1/scans":
         return "scans"
+    if request.path == "/v1/mcp":
+        # The MCP exchange itself is a read; each tool call spends its REST bucket as well.
+        return "reads"
     if "/comments" in request.path or (
         request.method == "PATCH" and request.path.startswith("/v1/findings/")
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import asyncpg
 import msgspec
@@ -19,6 +19,8 @@ from vigil_gateway.models import (
     FindingOut,
     HistoryEntry,
     LanguageStats,
+    LaunchBlocker,
+    LLMUsage,
     ScanList,
     ScanOut,
     ScanSummary,
@@ -34,22 +36,30 @@ STATUSES: Final = frozenset({"created", "queued", "running", *TERMINAL})
 _SELECT: Final = "SELECT s.*, p.name AS project FROM scans s JOIN projects p ON p.id = s.project_id"
 
 
-# The scan and its history in one round trip: this is the API's most frequent read.
-# Only what the API shows: every jsonb column costs a decode on the hottest read.
+# The scan and its history in one row (migration 0018 keeps the history copy on the scan):
+# this is the API's most frequent read. The jsonb columns only this read shows come as text
+# and are decoded straight into their types below: one pass each, no generic decode first.
 _SCAN_COLUMNS: Final = (
     "s.id, s.org_id, s.project_id, s.source_type, s.archive_format, s.repo_url, s.ref,"
     " s.commit_sha, s.language_hint, s.status, s.stage, s.error, s.created_at, s.started_at,"
     " s.finished_at, s.total_files, s.total_bytes, s.included_files, s.included_bytes,"
-    " s.ignored_files, s.risky_skipped_files, s.skipped_files, s.languages, s.language_stats,"
-    " s.complexity_score, s.complexity_label, s.finding_counts, s.score, s.grade"
+    " s.ignored_files, s.risky_skipped_files, s.complexity_score, s.complexity_label,"
+    " s.finding_counts, s.score, s.grade, s.launch_readiness, s.summary, s.endpoint_count,"
+    " s.is_mcp_server, s.languages::text AS languages, s.language_stats::text AS language_stats,"
+    " s.skipped_files::text AS skipped_files, s.launch_blockers::text AS launch_blockers,"
+    " s.llm_usage::text AS llm_usage, s.history::text AS history"
 )
+_LANGUAGES: Final = msgspec.json.Decoder(dict[str, int] | None)
+_LANGUAGE_STATS: Final = msgspec.json.Decoder(dict[str, LanguageStats] | None, strict=False)
+_SKIPPED: Final = msgspec.json.Decoder(list[SkippedFile] | None, strict=False)
+_BLOCKERS: Final = msgspec.json.Decoder(list[LaunchBlocker] | None, strict=False)
+_LLM_USAGE: Final = msgspec.json.Decoder(dict[str, LLMUsage] | None, strict=False)
+_HISTORY: Final = msgspec.json.Decoder(list[HistoryEntry], strict=False)
+T = TypeVar("T")
 
 # Only fixed text is formatted in (the column list); every value is a $n parameter.
 _WITH_HISTORY: Final = f"""
 SELECT {_SCAN_COLUMNS}, p.name AS project,
-    coalesce((SELECT json_agg(json_build_object('name', e.name, 'status', e.status,
-        'stage', e.stage, 'detail', e.detail, 'at', e.at) ORDER BY e.seq)
-        FROM scan_events e WHERE e.scan_id = s.id), '[]') AS history,
     CASE WHEN s.status = 'queued' AND s.admitted_at IS NULL THEN (
         SELECT count(*) + 1 FROM scans w WHERE w.org_id = s.org_id AND w.status = 'queued'
             AND w.admitted_at IS NULL AND (w.created_at, w.id) < (s.created_at, s.id)
@@ -169,14 +179,27 @@ async def load_scan(
         findings = [finding_out(finding) for finding in rows]
     return ScanOut(
         **_summary_fields(row),
-        languages=row["languages"] or {},
-        language_stats=msgspec.convert(row["language_stats"] or {}, dict[str, LanguageStats]),
+        languages=_decoded(_LANGUAGES, row["languages"], {}),
+        language_stats=_decoded(_LANGUAGE_STATS, row["language_stats"], {}),
         complexity=_complexity(row),
-        skipped_files=msgspec.convert(row["skipped_files"] or [], list[SkippedFile]),
+        skipped_files=_decoded(_SKIPPED, row["skipped_files"], []),
         queue_position=row["queue_position"],
-        history=msgspec.convert(row["history"], list[HistoryEntry], strict=False),
+        history=_HISTORY.decode(row["history"]),
+        launch_blockers=_decoded(_BLOCKERS, row["launch_blockers"], []),
+        summary=row["summary"],
         findings=findings,
+        endpoint_count=row["endpoint_count"],
+        is_mcp_server=row["is_mcp_server"],
+        llm_usage=_decoded(_LLM_USAGE, row["llm_usage"], {}),
     )
+
+
+def _decoded(decoder: msgspec.json.Decoder[T | None], text: str | None, empty: T) -> T:
+    """A jsonb column read as text, decoded as its type; ``empty`` when it is NULL or null."""
+    if text is None:
+        return empty
+    value = decoder.decode(text)
+    return empty if value is None else value
 
 
 async def list_scans(
@@ -236,6 +259,7 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, Any]:
         "finding_counts": row["finding_counts"] or {},
         "score": row["score"],
         "grade": row["grade"],
+        "launch_readiness": row["launch_readiness"],
     }
 
 

@@ -26,6 +26,7 @@ from vigil_gateway.bodies import decode_json, path_id
 from vigil_gateway.errors import invalid, not_found
 from vigil_gateway.models import CommentList, CommentOut, NewComment, Triage
 from vigil_gateway.responses import json_response
+from vigil_gateway.restore import restore
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ async def _owned_finding(request: web.Request, org_id: uuid.UUID) -> asyncpg.Rec
 
 
 def _check(body: Triage) -> None:
+    if body.validity is None and body.status is None:
+        raise invalid("give a validity, or status 'reported' to restore a filtered finding")
+    if body.status == "reported" and not body.reason:
+        raise invalid("a reason is required to restore a filtered finding", field="reason")
     if body.validity in {"invalid", "acknowledged"} and not body.reason:
         raise invalid(f"a reason is required to mark a finding {body.validity}", field="reason")
     if body.until is not None and body.validity != "acknowledged":
@@ -51,12 +56,19 @@ def _check(body: Triage) -> None:
 
 
 async def triage(request: web.Request) -> web.Response:
-    """``PATCH /v1/findings/{id}``: set the finding's validity (``findings:write``)."""
+    """``PATCH /v1/findings/{id}``: set the finding's validity, or restore a filtered one
+    (``status: "reported"``, vigil_gateway.restore) (``findings:write``)."""
     principal = require(request, "findings:write")
     body = await decode_json(request, Triage)
     _check(body)
     finding = await _owned_finding(request, principal.org_id)
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        if body.status == "reported":
+            await restore(conn, principal, finding, body.reason or "")
+        if body.validity is None:
+            row = await conn.fetchrow("SELECT * FROM findings WHERE id = $1", finding["id"])
+            assert row is not None  # read above in the same organisation
+            return json_response(scans.finding_out(row))
         row = await conn.fetchrow(
             "UPDATE findings SET validity = $2, validity_reason = $3, validity_until = $4,"
             " triaged_at = now() WHERE id = $1 RETURNING *",
@@ -79,6 +91,7 @@ async def triage(request: web.Request) -> web.Response:
 
 async def _announce(request: web.Request, finding: asyncpg.Record, body: Triage) -> None:
     """Tell webhook subscribers (``finding.triaged``); the decision itself is already kept."""
+    assert body.validity is not None  # only validity decisions are announced
     event = FindingTriaged(
         scan_id=finding["scan_id"], org_id=finding["org_id"], triage_id=uuid.uuid4(),
         finding_id=finding["id"], validity=body.validity, reason=body.reason,

@@ -1,10 +1,15 @@
 """Fuzzing both extractors: whatever the member names and sizes, nothing lands outside the
-target folder and nothing but :class:`ArchiveRefused` is raised."""
+target folder and nothing but :class:`ArchiveRefused` is raised.
+
+``VIGIL_FUZZ_EXAMPLES`` sets the examples per test (``make fuzz`` raises it); without it each
+test keeps its own count.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import tarfile
 import tempfile
 import warnings
@@ -16,6 +21,12 @@ from hypothesis import strategies as st
 
 from vigil_ingest.extract import extract_archive
 from vigil_ingest.limits import ArchiveRefused, Limits
+
+
+def _examples(default: int) -> int:
+    """The example count: ``VIGIL_FUZZ_EXAMPLES`` when set, else ``default``."""
+    return int(os.environ.get("VIGIL_FUZZ_EXAMPLES") or default)
+
 
 LIMITS = Limits(max_total_bytes=20_000, max_files=8, max_file_bytes=4_000, max_ratio=50)
 
@@ -63,7 +74,7 @@ def _check(data: bytes, fmt: str) -> None:
         assert all(not p.is_symlink() for p in dest.rglob("*"))
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MEMBERS)
 def test_zip_extraction_stays_inside(members: list[tuple[str, int]]) -> None:
     try:
@@ -73,7 +84,7 @@ def test_zip_extraction_stays_inside(members: list[tuple[str, int]]) -> None:
     _check(data, "zip")
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MEMBERS)
 def test_tar_extraction_stays_inside(members: list[tuple[str, int]]) -> None:
     try:
@@ -83,7 +94,7 @@ def test_tar_extraction_stays_inside(members: list[tuple[str, int]]) -> None:
     _check(data, "tar.gz")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=_examples(150), deadline=None)
 @given(st.binary(max_size=2_000), st.sampled_from(["zip", "tar", "tar.gz", "tar.bz2", "tar.xz"]))
 def test_random_bytes_are_refused_not_crashed(data: bytes, fmt: str) -> None:
     _check(data, fmt)

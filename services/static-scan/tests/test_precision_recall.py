@@ -24,7 +24,7 @@ from vigil_common.schemas import Finding
 from vigil_static_scan.handlers import run_semgrep
 
 APPS = Path(__file__).parent / "fixtures" / "apps"
-LANGUAGES = ("python", "javascript", "go", "java")
+LANGUAGES = ("python", "javascript", "go", "java", "mcp-python")
 MIN_PRECISION = 0.8
 MIN_RECALL = 0.8
 
@@ -208,6 +208,8 @@ def test_safe_look_alikes_are_not_reported(outcomes: dict[str, Outcome], languag
 def test_findings_carry_vigil_metadata(outcomes: dict[str, Outcome]) -> None:
     for outcome in outcomes.values():
         for finding in outcome.findings:
-            assert finding.rule_id.startswith(f"vigil-{outcome.language}-"), finding.rule_id
+            # mcp-python is a Python app: its findings come from the Python pack.
+            language = outcome.language.removeprefix("mcp-")
+            assert finding.rule_id.startswith(f"vigil-{language}-"), finding.rule_id
             assert finding.cwe and finding.owasp and finding.recommendation, finding.rule_id
             assert finding.title != finding.rule_id, finding.rule_id

@@ -15,6 +15,7 @@ from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
+from vigil_static_scan import endpoints
 from vigil_static_scan.deps import audit
 from vigil_static_scan.scanners import secrets, semgrep
 from vigil_static_scan.scanners.runner import ScannerFailed, run_tool
@@ -75,8 +76,8 @@ async def run_secrets(settings: Settings, tree: Path, workdir: Path) -> tuple[li
 
 
 async def run_deps(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
-    """Pinned dependencies with an offline OSV advisory, and a note naming the source."""
-    return await asyncio.to_thread(audit.audit, tree, settings.osv_dir)
+    """Pinned dependencies with an OSV advisory, and a note naming the source and its date."""
+    return await audit.run(tree, settings)
 
 
 async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
@@ -123,6 +124,7 @@ def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
             workdir = Path(tmp)
             tree = await _fetch_tree(ctx, event, workdir)
             found, note = await run_scanners(ctx.settings, tree, workdir)
+            note += "; " + await endpoints.index_scan(ctx.pool, scan["id"], scan["org_id"], tree)
         await findings.insert_findings(ctx.pool, dict(scan), found)
         await scans.finish_stage(ctx.pool, event.scan_id, "static", note)
         await ctx.publish(
