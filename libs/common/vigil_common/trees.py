@@ -29,6 +29,24 @@ def unpack_tree(archive: Path, dest: Path) -> None:
         tar.extractall(dest, filter="data")
 
 
+def read_files(archive: Path, paths: set[str]) -> dict[str, bytes]:
+    """The contents of the regular files named ``paths`` in a packed tree, without unpacking it.
+
+    A stage that needs a few files of a large tree reads them in one pass over the stream
+    instead of writing every file to disk first.
+    """
+    found: dict[str, bytes] = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            if member.isfile() and member.name in paths:
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    found[member.name] = extracted.read()
+                if len(found) == len(paths):
+                    break
+    return found
+
+
 def encode_manifest(manifest: TreeManifest) -> bytes:
     """The manifest as stored in S3."""
     return msgspec.json.encode(manifest)

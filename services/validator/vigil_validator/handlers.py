@@ -22,7 +22,7 @@ from vigil_common.db import Pool
 from vigil_common.errors import Retry, StorageError
 from vigil_common.schemas import ScanCompleted, ScanHunted
 from vigil_common.subjects import SCAN_COMPLETED
-from vigil_common.trees import unpack_tree
+from vigil_common.trees import read_files
 from vigil_common.worker import StageContext
 from vigil_reports import render_all
 from vigil_validator import candidates, dedup, filters
@@ -112,21 +112,14 @@ async def _sources(ctx: StageContext, event: ScanHunted, paths: set[str]) -> dic
     if not paths:
         return {}
     with tempfile.TemporaryDirectory(prefix="vigil-validate-") as tmp:
-        archive, tree = Path(tmp) / "tree.tar.gz", Path(tmp) / "tree"
+        archive = Path(tmp) / "tree.tar.gz"
         try:
             await ctx.store.download(event.tree_key, archive)
         except StorageError as exc:
             raise Retry(str(exc)) from exc
-        await asyncio.to_thread(unpack_tree, archive, tree)
-        return await asyncio.to_thread(_read_lines, tree, paths)
-
-
-def _read_lines(tree: Path, paths: set[str]) -> dict[str, list[str]]:
-    files = {path: tree / path for path in paths}
+        contents = await asyncio.to_thread(read_files, archive, paths)
     return {
-        path: file.read_text("utf-8", errors="replace").splitlines()
-        for path, file in files.items()
-        if file.is_file()
+        path: data.decode("utf-8", errors="replace").splitlines() for path, data in contents.items()
     }
 
 
