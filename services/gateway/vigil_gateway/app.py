@@ -29,14 +29,12 @@ from vigil_gateway.appkeys import (
     SETTINGS,
     STORE,
 )
-from vigil_gateway.auth import auth_middleware
-from vigil_gateway.bodies import refuse_nul_middleware
+from vigil_gateway.checks import request_checks_middleware
 from vigil_gateway.errors import REQUEST_ID, error_middleware, request_id_of
-from vigil_gateway.idempotency import idempotency_middleware
 from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
 from vigil_gateway.lifecycle import retention_loop
-from vigil_gateway.ratelimit import RateLimiter, add_rate_headers, rate_limit_middleware
+from vigil_gateway.ratelimit import RateLimiter, add_rate_headers
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +116,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[
             observe_middleware,
             error_middleware,
-            refuse_nul_middleware,
-            auth_middleware,
-            rate_limit_middleware,
-            idempotency_middleware,
+            request_checks_middleware,
         ],
         client_max_size=settings.max_upload_bytes,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from vigil_gateway.appkeys import KEY_CACHE, PRINCIPAL
 from vigil_gateway.errors import ApiError
@@ -23,8 +22,7 @@ def presented_key(request: web.Request) -> str | None:
     return request.headers.get("X-API-Key", "").strip() or None
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def authenticate(request: web.Request) -> None:
     """Resolve the caller of every ``/v1`` request, or answer 401."""
     if request.path.startswith(PROTECTED_PREFIX) and request.path not in PUBLIC_PATHS:
         key = presented_key(request)
@@ -38,7 +36,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if principal is None:
             raise ApiError(401, "invalid_api_key", "the API key is unknown, revoked or expired")
         request[PRINCIPAL] = principal
-    return await handler(request)
 
 
 def require(request: web.Request, scope: str) -> Principal:

@@ -153,8 +153,7 @@ async def _release(pool: Pool, org_id: object, key: str) -> None:
     )
 
 
-@web.middleware
-async def idempotency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def idempotently(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Make creating POSTs idempotent; archive uploads hash their body themselves."""
     if request.method != "POST" or PRINCIPAL not in request or HEADER not in request.headers:
         return await handler(request)

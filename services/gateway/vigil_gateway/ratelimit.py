@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from vigil_common.config import Settings
 from vigil_common.db import Pool
@@ -152,11 +151,10 @@ def rate_headers(decision: Decision) -> dict[str, str]:
     }
 
 
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def spend_token(request: web.Request) -> None:
     """Spend a token for each authenticated request; 429 when the bucket is empty."""
     if PRINCIPAL not in request:
-        return await handler(request)
+        return
     bucket = bucket_of(request)
     decision = await request.app[RATE_LIMITER].take(request[PRINCIPAL].key_id, bucket)
     request[DECISION] = decision
@@ -168,7 +166,6 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             {"bucket": bucket, "limit": decision.limit, "retry_after": decision.reset},
             {"Retry-After": str(decision.reset)},
         )
-    return await handler(request)
 
 
 async def add_rate_headers(request: web.Request, response: web.StreamResponse) -> None:
