@@ -7,7 +7,8 @@ same files and use the same rules, jobs and per-file timeout:
 - semgrep: the ``semgrep`` CLI run directly on the unpacked tree, as a user would;
 - stage: what the static-scan worker does with a tree once it has it: unpack the stored
   ``.tar.gz``, run every scanner at once (Semgrep, secrets, dependency audit) and turn their
-  reports into findings (``run_scanners``), then index the HTTP endpoints.
+  reports into findings (``run_scanners``), then index the HTTP endpoints and look for an MCP
+  server (storing findings and routes in PostgreSQL is left out).
 
 One run of each (Semgrep alone first; rounds alternate the two when ROUNDS > 1). Writes
 bench/results/static.json|md.
@@ -30,7 +31,8 @@ from pathlib import Path
 from vigil_common.config import load_settings
 from vigil_common.schemas import ManifestFile, TreeManifest
 from vigil_common.trees import pack_tree, unpack_tree
-from vigil_static_scan import handlers
+from vigil_static_scan import handlers, mcp_detect
+from vigil_static_scan.endpoints.tree import extract
 from vigil_static_scan.scanners import semgrep
 
 HERE = Path(__file__).resolve().parent
@@ -85,9 +87,9 @@ async def _stage(work: Path) -> tuple[int, str]:
     tree = stage_dir / "tree"
     await asyncio.to_thread(unpack_tree, work / "tree.tar.gz", tree)
     found, note = await handlers.run_scanners(settings, tree, stage_dir)
-    index = getattr(handlers, "index_endpoints", None)
-    if index is not None:  # the endpoint index, where this version of the stage has one
-        await index(tree)
+    # The endpoint index and MCP detection as index_scan runs them (its rows are not stored).
+    await asyncio.to_thread(extract, tree)
+    await asyncio.to_thread(mcp_detect.detect, tree)
     return len(found), note
 
 
