@@ -23,6 +23,7 @@ from vigil_common.schemas import ScanRequested
 from vigil_common.sealing import unseal
 from vigil_common.subjects import SCAN_REQUESTED, STREAM
 from vigil_gateway.keys import SCOPES, create_key
+from vigil_gateway.scan_cache import SCAN_ANSWERS
 
 Client = TestClient[Any, Any]
 
@@ -317,3 +318,47 @@ async def test_nul_characters_get_a_422_not_a_server_error(client: Client, tenan
         headers={**auth(tenant), "Content-Type": "application/json"},
     )  # fmt: skip
     assert in_body.status == 422
+
+
+async def version(pool: Pool, scan_id: str) -> str:
+    return str(await pool.fetchval("SELECT xmin::text FROM scans WHERE id = $1", scan_id))
+
+
+async def test_a_repeated_read_is_served_until_the_row_changes_then_read_anew(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    (scan_id,) = await insert_scans(pool, tenant, 1, "cached")
+    await pool.execute(
+        "UPDATE scans SET status = 'running', stage = 'static' WHERE id = $1", scan_id
+    )
+    url = f"/v1/scans/{scan_id}"
+    first = await (await client.get(url, headers=auth(tenant))).read()
+    assert await (await client.get(url, headers=auth(tenant))).read() == first
+    answers = client.server.app[SCAN_ANSWERS]
+    assert answers.get(uuid.UUID(scan_id), tenant.org_id, await version(pool, scan_id)) == first
+    # Any change to the row, by any process, shows on the next read: no invalidation needed.
+    await pool.execute(
+        "UPDATE scans SET status = 'completed', score = 93, grade = 'A' WHERE id = $1", scan_id
+    )
+    await pool.execute(
+        "INSERT INTO scan_events (scan_id, name, status) VALUES ($1, 'completed', 'completed')",
+        scan_id,
+    )
+    after = await (await client.get(url, headers=auth(tenant))).json()
+    assert (after["status"], after["score"], after["grade"]) == ("completed", 93, "A")
+    assert [step["name"] for step in after["history"]] == ["completed"]
+    same = await (await client.get(url, headers=auth(tenant))).json()
+    assert same == after
+    other = await make_tenant(pool)
+    assert (await client.get(url, headers=auth(other))).status == 404  # never another org's
+
+
+async def test_a_queued_scans_position_moves_with_the_scans_ahead(
+    client: Client, tenant: Tenant, pool: Pool
+) -> None:
+    first, second = await insert_scans(pool, tenant, 2, "queue")
+    url = f"/v1/scans/{second}"
+    before = (await (await client.get(url, headers=auth(tenant))).json())["queue_position"]
+    await pool.execute("UPDATE scans SET status = 'cancelled' WHERE id = $1", first)
+    after = (await (await client.get(url, headers=auth(tenant))).json())["queue_position"]
+    assert (before, after) == (2, 1)

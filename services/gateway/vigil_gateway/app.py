@@ -35,6 +35,7 @@ from vigil_gateway.key_cache import KeyCache
 from vigil_gateway.keys import ensure_bootstrap_key
 from vigil_gateway.lifecycle import retention_loop
 from vigil_gateway.ratelimit import RateLimiter, add_rate_headers
+from vigil_gateway.scan_cache import SCAN_ANSWERS, ScanAnswers
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_upload_bytes,
     )
     app[SETTINGS] = settings
+    app[SCAN_ANSWERS] = ScanAnswers()
     app.on_response_prepare.append(add_rate_headers)
     app.cleanup_ctx.extend([_database, _object_store, _message_bus, retention_loop])
     add_health_routes(app, _readiness_checks(app))

@@ -59,7 +59,7 @@ T = TypeVar("T")
 
 # Only fixed text is formatted in (the column list); every value is a $n parameter.
 _WITH_HISTORY: Final = f"""
-SELECT {_SCAN_COLUMNS}, p.name AS project,
+SELECT {_SCAN_COLUMNS}, p.name AS project, s.xmin::text AS version,
     CASE WHEN s.status = 'queued' AND s.admitted_at IS NULL THEN (
         SELECT count(*) + 1 FROM scans w WHERE w.org_id = s.org_id AND w.status = 'queued'
             AND w.admitted_at IS NULL AND (w.created_at, w.id) < (s.created_at, s.id)
@@ -161,10 +161,26 @@ async def scan_row(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> asyncpg
     return await pool.fetchrow(f"{_SELECT} WHERE s.id = $1 AND s.org_id = $2", scan_id, org_id)
 
 
+async def scan_version(pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID) -> str | None:
+    """The version of the scan's row (new on every update), if it belongs to ``org_id``."""
+    version: str | None = await pool.fetchval(
+        "SELECT xmin::text FROM scans WHERE id = $1 AND org_id = $2", scan_id, org_id
+    )
+    return version
+
+
 async def load_scan(
     pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID, *, with_findings: bool = False
 ) -> ScanOut | None:
     """The scan with its history (and findings when asked), if it belongs to ``org_id``."""
+    loaded = await load_versioned_scan(pool, org_id, scan_id, with_findings=with_findings)
+    return None if loaded is None else loaded[0]
+
+
+async def load_versioned_scan(
+    pool: Pool, org_id: uuid.UUID, scan_id: uuid.UUID, *, with_findings: bool = False
+) -> tuple[ScanOut, str] | None:
+    """``load_scan`` and the version of the row it was read from."""
     row = await pool.fetchrow(_WITH_HISTORY, scan_id, org_id)
     if row is None:
         return None
@@ -177,7 +193,7 @@ async def load_scan(
             scan_id,
         )
         findings = [finding_out(finding) for finding in rows]
-    return ScanOut(
+    scan = ScanOut(
         **_summary_fields(row),
         languages=_decoded(_LANGUAGES, row["languages"], {}),
         language_stats=_decoded(_LANGUAGE_STATS, row["language_stats"], {}),
@@ -192,6 +208,7 @@ async def load_scan(
         is_mcp_server=row["is_mcp_server"],
         llm_usage=_decoded(_LLM_USAGE, row["llm_usage"], {}),
     )
+    return scan, row["version"]
 
 
 def _decoded(decoder: msgspec.json.Decoder[T | None], text: str | None, empty: T) -> T:

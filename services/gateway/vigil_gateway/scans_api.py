@@ -7,6 +7,7 @@ import logging
 import uuid
 from typing import IO
 
+import msgspec
 from aiohttp import web
 
 from vigil_common import admission
@@ -24,6 +25,7 @@ from vigil_gateway.models import CreateScan, ScanOut, UploadTarget
 from vigil_gateway.pagination import page_of
 from vigil_gateway.ratelimit import quota_check
 from vigil_gateway.responses import json_response
+from vigil_gateway.scan_cache import SCAN_ANSWERS
 from vigil_gateway.sources import (
     check_archive_source,
     check_git_source,
@@ -215,15 +217,26 @@ async def get_scan(request: web.Request) -> web.Response:
     """``GET /v1/scans/{id}``: status, stage, history; findings with ``?include_findings=true``."""
     principal = require(request, "scans:read")
     include = request.query.get("include_findings", "false").lower() in {"1", "true", "yes"}
-    scan = await scans.load_scan(
-        request.app[POOL],
-        principal.org_id,
-        path_id(request, "scan_id", "scan"),
-        with_findings=include,
-    )
-    if scan is None:
+    pool, scan_id, org_id = request.app[POOL], path_id(request, "scan_id", "scan"), principal.org_id
+    if include:
+        scan = await scans.load_scan(pool, org_id, scan_id, with_findings=True)
+        if scan is None:
+            raise not_found("scan")
+        return json_response(scan)
+    answers = request.app[SCAN_ANSWERS]
+    version = await scans.scan_version(pool, org_id, scan_id)
+    if version is None:
         raise not_found("scan")
-    return json_response(scan)
+    body = answers.get(scan_id, org_id, version)
+    if body is None:
+        loaded = await scans.load_versioned_scan(pool, org_id, scan_id)
+        if loaded is None:
+            raise not_found("scan")
+        scan, version = loaded
+        body = msgspec.json.encode(scan)
+        if scan.status != "queued":
+            answers.put(scan_id, org_id, version, body)
+    return web.Response(body=body, content_type="application/json")
 
 
 async def list_scans(request: web.Request) -> web.Response:
