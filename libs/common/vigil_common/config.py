@@ -17,6 +17,7 @@ class SettingsError(Exception):
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(gt=0)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
@@ -90,6 +91,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     semgrep_bin: str = "semgrep"
     betterleaks_bin: str = "betterleaks"
+    # Git sources: also scan this many commits of history for secrets (0: the checkout only).
+    secrets_git_history_depth: NonNegative = 0
     osv_dir: str | None = None
     # Dependency audit online: an OSV API base URL (https://api.osv.dev); empty = offline only.
     osv_api_url: str = ""

@@ -53,7 +53,9 @@ class TreeStored(Event, frozen=True, kw_only=True):
 
 
 class ScanIngested(TreeStored, frozen=True, kw_only=True):
-    """The source tree is normalised and stored in S3."""
+    """The source tree is normalised and stored in S3 (and, if asked, the git history)."""
+
+    history_key: str | None = None
 
 
 class ScanStaticDone(TreeStored, frozen=True, kw_only=True):

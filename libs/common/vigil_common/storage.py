@@ -41,6 +41,11 @@ def tree_keys(scan_id: object) -> tuple[str, str]:
     return f"trees/{scan_id}/source.tar.gz", f"trees/{scan_id}/manifest.json"
 
 
+def history_key(scan_id: object) -> str:
+    """Where the git history of ``scan_id`` (its ``.git`` folder, packed) is kept."""
+    return f"trees/{scan_id}/history.tar.gz"
+
+
 class ObjectStore:
     """One bucket of an S3-compatible store. Safe to share between tasks."""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -29,10 +30,11 @@ from vigil_common.config import Settings
 from vigil_common.db import Pool
 from vigil_common.errors import Reject
 from vigil_common.repo_urls import RepoSource
-from vigil_common.schemas import ScanRequested
+from vigil_common.schemas import ScanIngested, ScanRequested
 from vigil_common.sealing import seal
-from vigil_common.storage import ObjectStore
-from vigil_common.trees import decode_manifest
+from vigil_common.storage import ObjectStore, history_key
+from vigil_common.subjects import SCAN_INGESTED, STREAM
+from vigil_common.trees import decode_manifest, unpack_tree
 from vigil_common.worker import StageContext
 from vigil_ingest.gitfetch import GitFetchFailed, GitOptions, explain_failure, fetch_repo
 from vigil_ingest.handlers import make_handler
@@ -186,6 +188,24 @@ async def test_fetches_the_default_branch(git_repo: Any, tmp_path: Path) -> None
     assert sha == git_repo.main_sha
     assert (tmp_path / "t" / "app.py").read_text() == "print('v2')\nprint('more')\n"
     assert not (tmp_path / "t" / ".git").exists()
+
+
+async def test_keeps_the_history_for_the_secret_scan_when_asked(
+    git_repo: Any, tmp_path: Path
+) -> None:
+    history = tmp_path / "h"
+    history.mkdir()
+    opts = options(history_depth=10)
+    sha = await fetch_repo(RepoSource(git_repo.public_url), tmp_path / "t", opts, history)
+    assert sha == git_repo.main_sha
+    assert not (tmp_path / "t" / ".git").exists()
+    log = subprocess.run(
+        ["git", "-C", str(history), "log", "--format=%H"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert log == [git_repo.main_sha, git_repo.first_sha]
 
 
 async def test_fetches_a_branch_with_a_slash(git_repo: Any, tmp_path: Path) -> None:
@@ -345,6 +365,26 @@ async def test_ingests_a_private_git_repository_with_a_sealed_token(
     assert row["included_files"] == row["total_files"] == 2
     manifest = decode_manifest(await ctx.store.get_bytes(row["manifest_key"]))
     assert manifest.commit_sha == git_repo.feature_sha
+
+
+async def test_the_history_is_stored_for_the_secret_scan_when_configured(
+    ctx: StageContext, tenant: Any, git_repo: Any, tmp_path: Path
+) -> None:
+    settings = msgspec.structs.replace(ctx.settings, secrets_git_history_depth=50)
+    history_ctx = StageContext(settings, ctx.pool, ctx.store, ctx.js)
+    scan_id = await new_git_scan(ctx.pool, tenant.org_id)
+    event = ScanRequested(
+        scan_id=scan_id, org_id=tenant.org_id, source_type="git", repo_url=git_repo.public_url
+    )
+    await make_handler(history_ctx)(event)
+    message = await ctx.js.get_last_msg(STREAM, SCAN_INGESTED)
+    sent = msgspec.json.decode(message.data or b"", type=ScanIngested)
+    assert sent.scan_id == scan_id and sent.history_key == history_key(scan_id)
+    (tmp_path / "h.tar.gz").write_bytes(await ctx.store.get_bytes(sent.history_key))
+    unpack_tree(tmp_path / "h.tar.gz", tmp_path / "h")
+    git_log = ["git", "-C", str(tmp_path / "h"), "log", "--format=%H"]
+    log = subprocess.run(git_log, capture_output=True, text=True, check=True).stdout.split()
+    assert log == [git_repo.main_sha, git_repo.first_sha]
 
 
 async def test_a_git_failure_rejects_without_the_token(

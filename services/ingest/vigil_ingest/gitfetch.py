@@ -74,20 +74,34 @@ class GitOptions:
     max_bytes: int
     allow_private: bool
     token: str | None = field(default=None, repr=False)
+    # Commits of history to keep for the secret scan (0: none).
+    history_depth: int = 0
 
 
-async def fetch_repo(source: RepoSource, dest: Path, options: GitOptions) -> str:
-    """Check out ``source`` into ``dest`` (without ``.git``); returns the commit SHA."""
+async def fetch_repo(
+    source: RepoSource, dest: Path, options: GitOptions, history: Path | None = None
+) -> str:
+    """Check out ``source`` into ``dest`` (without ``.git``); returns the commit SHA.
+
+    With ``history``, the last ``options.history_depth`` commits are fetched and the ``.git``
+    folder is moved there (for the secret scan of the history) instead of being deleted.
+    """
     url, pin = await _checked_destination(source.url, options.allow_private)
     config = [*_HARDENING, f"http.curloptResolve={pin}"]
     if url.scheme == "http":
         config.append("protocol.http.allow=always")
     git = _Git(dest, config, options)
     await git.run("init", "--quiet", "--template=", str(dest), cwd=dest.parent)
-    await git.run("fetch", "--quiet", "--depth=1", "--no-tags", str(url), source.ref or "HEAD")
+    depth = max(1, options.history_depth) if history is not None else 1
+    await git.run(
+        "fetch", "--quiet", f"--depth={depth}", "--no-tags", str(url), source.ref or "HEAD"
+    )
     await git.run("checkout", "--quiet", "--detach", "FETCH_HEAD")
     sha = (await git.run("rev-parse", "HEAD")).strip()
-    shutil.rmtree(dest / ".git")
+    if history is None:
+        shutil.rmtree(dest / ".git")
+    else:
+        shutil.move(dest / ".git", history / ".git")
     return sha
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from vigil_common import scans
 from vigil_common.bus import Handler
 from vigil_common.schemas import ScanIngested, ScanRequested, TreeManifest
-from vigil_common.storage import ObjectStore, tree_keys
+from vigil_common.storage import ObjectStore, history_key, tree_keys
 from vigil_common.subjects import SCAN_INGESTED
 from vigil_common.trees import encode_manifest, pack_tree
 from vigil_common.worker import StageContext
@@ -34,13 +35,17 @@ def make_handler(ctx: StageContext) -> Handler[ScanRequested]:
             return  # the scan already ended (cancelled or failed): nothing to do
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="vigil-ingest-") as tmp:
-            summary = await _ingest(ctx, event, Path(tmp))
+            summary, history = await _ingest(ctx, event, Path(tmp))
         keys = tree_keys(event.scan_id)
         await record_summary(ctx.pool, event.scan_id, summary, keys)
         await ctx.publish(
             SCAN_INGESTED,
             ScanIngested(
-                scan_id=event.scan_id, org_id=event.org_id, tree_key=keys[0], manifest_key=keys[1]
+                scan_id=event.scan_id,
+                org_id=event.org_id,
+                tree_key=keys[0],
+                manifest_key=keys[1],
+                history_key=history,
             ),
         )
         log.info(
@@ -53,16 +58,39 @@ def make_handler(ctx: StageContext) -> Handler[ScanRequested]:
     return handle
 
 
-async def _ingest(ctx: StageContext, event: ScanRequested, workdir: Path) -> IngestSummary:
+async def _ingest(
+    ctx: StageContext, event: ScanRequested, workdir: Path
+) -> tuple[IngestSummary, str | None]:
+    """Store the tree (and the git history, when kept); the summary and the history's key."""
     commit_sha: str | None = None
+    history: Path | None = None
     if event.source_type == "git":
-        tree, commit_sha = await fetch_git(ctx.settings, event, workdir)
+        tree, commit_sha, history = await fetch_git(ctx.settings, event, workdir)
     else:
         tree = await fetch_upload(ctx.store, ctx.settings, event, workdir)
     result = await asyncio.to_thread(classify_tree, tree, ctx.settings.max_source_file_bytes)
     manifest = build_manifest(result, commit_sha)
     await _store_tree(ctx.store, event, tree, manifest, workdir / "tree.tar.gz")
-    return summarise(result, commit_sha)
+    key = None
+    if history is not None:
+        key = await _store_history(ctx.store, event, history, workdir / "history.tar.gz")
+    return summarise(result, commit_sha), key
+
+
+async def _store_history(
+    store: ObjectStore, event: ScanRequested, history: Path, packed: Path
+) -> str:
+    """Pack the ``.git`` folder as it is (objects and all) for the secret scan of the history."""
+    await asyncio.to_thread(_pack_folder, history, packed)
+    key = history_key(event.scan_id)
+    with packed.open("rb") as fileobj:
+        await store.put_fileobj(key, fileobj, "application/gzip")
+    return key
+
+
+def _pack_folder(folder: Path, out: Path) -> None:
+    with tarfile.open(out, "w:gz", compresslevel=6) as tar:
+        tar.add(folder / ".git", arcname=".git")
 
 
 async def _store_tree(

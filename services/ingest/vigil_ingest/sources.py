@@ -55,8 +55,11 @@ async def fetch_upload(
     return tree
 
 
-async def fetch_git(settings: Settings, event: ScanRequested, workdir: Path) -> tuple[Path, str]:
-    """Check out the requested commit; returns the tree's folder and the commit SHA."""
+async def fetch_git(
+    settings: Settings, event: ScanRequested, workdir: Path
+) -> tuple[Path, str, Path | None]:
+    """Check out the requested commit: the tree's folder, the commit SHA and, when
+    ``VIGIL_SECRETS_GIT_HISTORY_DEPTH`` asks for it, a folder holding the history's ``.git``."""
     if event.repo_url is None:
         raise Reject("the scan has no repository URL")
     tree = workdir / "tree"
@@ -65,16 +68,20 @@ async def fetch_git(settings: Settings, event: ScanRequested, workdir: Path) -> 
         max_bytes=settings.max_archive_bytes,
         allow_private=settings.allow_private_networks,
         token=_token(settings, event),
+        history_depth=settings.secrets_git_history_depth,
     )
+    history = workdir / "history" if settings.secrets_git_history_depth else None
+    if history is not None:
+        history.mkdir()
     try:
         source = normalise(event.repo_url, event.ref)
-        sha = await fetch_repo(source, tree, options)
+        sha = await fetch_repo(source, tree, options, history)
     except (InvalidRepoUrl, GitFetchFailed) as exc:
         raise Reject(exc.reason) from None
     files = await asyncio.to_thread(lambda: sum(1 for _ in walk_files(tree)))
     if files > settings.max_archive_files:
         raise Reject(f"the repository holds more than {settings.max_archive_files} files")
-    return tree, sha
+    return tree, sha, history
 
 
 def _token(settings: Settings, event: ScanRequested) -> str | None:

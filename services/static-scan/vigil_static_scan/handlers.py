@@ -80,15 +80,44 @@ async def run_deps(settings: Settings, tree: Path, workdir: Path) -> tuple[list[
     return await audit.run(tree, settings)
 
 
-async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[list[Finding], str]:
+async def run_history_secrets(
+    settings: Settings, tree: Path, workdir: Path
+) -> tuple[list[Finding], str]:
+    """Secrets in the kept git history (``VIGIL_SECRETS_GIT_HISTORY_DEPTH``), with commits.
+
+    ``tree`` is the repository folder holding that history's ``.git``.
+    """
+    output = workdir / "history-secrets.json"
+    try:
+        await run_tool(
+            secrets.history_command(settings.betterleaks_bin, tree, output),
+            cwd=workdir,
+            ok_exit_codes=secrets.OK_EXIT_CODES,
+            limit_seconds=settings.stage_timeout_seconds * 0.8,
+        )
+    except ScannerFailed as exc:
+        raise Retry(str(exc), delay=10) from exc
+    found = secrets.parse_history(secrets.decode_report(output.read_bytes()))
+    return found, f"secrets in git history: {len(found)} findings"
+
+
+async def run_scanners(
+    settings: Settings, tree: Path, workdir: Path, history: Path | None = None
+) -> tuple[list[Finding], str]:
     """Every scanner at once; one that fails is recorded without losing the others' findings.
 
     A ``Reject`` (the user's rules are broken) still fails the scan, and so does no scanner
     having checked anything (all failed, or the rest skipped for want of configuration).
+    ``history`` is a git repository of the source's recent commits, scanned for secrets too.
     """
     scanners = {"semgrep": run_semgrep, "secrets": run_secrets, "deps": run_deps}
+    targets = dict.fromkeys(scanners, tree)
+    if history is not None:
+        scanners["secrets in git history"] = run_history_secrets
+        targets["secrets in git history"] = history
     results = await asyncio.gather(
-        *(scan(settings, tree, workdir) for scan in scanners.values()), return_exceptions=True
+        *(scan(settings, targets[name], workdir) for name, scan in scanners.items()),
+        return_exceptions=True,
     )
     found: list[Finding] = []
     notes, failures, checked = [], [], 0
@@ -103,7 +132,19 @@ async def run_scanners(settings: Settings, tree: Path, workdir: Path) -> tuple[l
         checked += result[1] != audit.SKIPPED
     if not checked:
         raise Retry("; ".join(failures) or "no scanner could run", delay=10)
-    return found, "; ".join(notes + failures)
+    return _without_history_repeats(found), "; ".join(notes + failures)
+
+
+def _without_history_repeats(found: list[Finding]) -> list[Finding]:
+    """Drop a history secret that is still in the checkout: the tree's finding reports it."""
+    current = {(f.rule_id, f.file_path, f.evidence) for f in found if f.scanner == secrets.NAME}
+    return [
+        f
+        for f in found
+        if not f.rule_id.startswith("history-")
+        or (f.rule_id.removeprefix("history-"), f.file_path, f.evidence.split(" (commit ")[0])
+        not in current
+    ]
 
 
 def _invalid_rules(output: Path) -> str:
@@ -123,7 +164,8 @@ def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
         with tempfile.TemporaryDirectory(prefix="vigil-static-") as tmp:
             workdir = Path(tmp)
             tree = await _fetch_tree(ctx, event, workdir)
-            found, note = await run_scanners(ctx.settings, tree, workdir)
+            history = await _fetch_history(ctx, event, workdir)
+            found, note = await run_scanners(ctx.settings, tree, workdir, history)
             note += "; " + await endpoints.index_scan(ctx.pool, scan["id"], scan["org_id"], tree)
         await findings.insert_findings(ctx.pool, dict(scan), found)
         await scans.finish_stage(ctx.pool, event.scan_id, "static", note)
@@ -148,3 +190,16 @@ async def _fetch_tree(ctx: StageContext, event: ScanIngested, workdir: Path) -> 
         raise Retry(str(exc)) from exc
     await asyncio.to_thread(unpack_tree, archive, tree)
     return tree
+
+
+async def _fetch_history(ctx: StageContext, event: ScanIngested, workdir: Path) -> Path | None:
+    """The source's git history as a repository folder, when ingest kept it."""
+    if event.history_key is None:
+        return None
+    archive, repo = workdir / "history.tar.gz", workdir / "history"
+    try:
+        await ctx.store.download(event.history_key, archive)
+    except StorageError as exc:
+        raise Retry(str(exc)) from exc
+    await asyncio.to_thread(unpack_tree, archive, repo)
+    return repo

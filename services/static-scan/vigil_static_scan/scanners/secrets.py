@@ -36,8 +36,42 @@ def command(binary: str, output: Path) -> list[str]:
     return [binary, ".", "--output", str(output), "--no-banner", "--silent", "--log-level", "error"]
 
 
+def history_command(binary: str, repo: Path, output: Path) -> list[str]:
+    """The argv scanning every commit of the local repository ``repo`` (its patches)."""
+    quiet = ["--no-banner", "--silent", "--log-level", "error"]
+    return [binary, "git", str(repo), "--output", str(output), *quiet]
+
+
+def _always(snippet: str) -> SnippetReader:
+    """A snippet reader for a file that may no longer exist: the matched line, masked."""
+    return lambda *_: snippet
+
+
+def parse_history(report: Report) -> list[Finding]:
+    """The history's findings, masked, each naming its commit (the file may be gone since)."""
+    found = []
+    for result in report.findings:
+        sha = result.attributes.get("git.sha", "")
+        masked = mask(result.match.value)
+        snippet = result.match.full.replace(result.match.value, masked) or masked
+        finding = _finding(result, _always(snippet))
+        found.append(
+            msgspec.structs.replace(
+                finding,
+                rule_id=f"history-{result.rule_id}",
+                title=f"{finding.title} in git history (commit {sha[:12]})",
+                description=f"{finding.description} Committed in {sha}"
+                f" on {result.attributes.get('git.date', 'an unknown date')}.",
+                evidence=f"{masked} (commit {sha[:12]})",
+                fingerprint=fingerprint(NAME, f"history-{result.rule_id}", finding.file_path, sha),
+            )
+        )
+    return found
+
+
 class _Match(msgspec.Struct):
     value: str = ""
+    full: str = ""
 
 
 class _Location(msgspec.Struct):
@@ -52,6 +86,8 @@ class _Result(msgspec.Struct):
     description: str = ""
     confidence: str = "medium"
     match: _Match = msgspec.field(default_factory=_Match)
+    # The commit of a finding in the git history: git.sha, git.date, ...
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Report(msgspec.Struct):
