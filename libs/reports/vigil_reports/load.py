@@ -23,11 +23,9 @@ from vigil_reports.model import (
     count_severities,
 )
 
+# The row carries its status history (scans.history, kept by a trigger: migration 0018).
 _SCAN: Final = """
-SELECT s.*, p.name AS project,
-    coalesce((SELECT json_agg(json_build_object('name', e.name, 'status', e.status,
-        'stage', e.stage, 'detail', e.detail, 'at', e.at) ORDER BY e.seq)
-        FROM scan_events e WHERE e.scan_id = s.id), '[]') AS history
+SELECT s.*, p.name AS project
 FROM scans s JOIN projects p ON p.id = s.project_id
 WHERE s.id = $1 AND ($2::uuid IS NULL OR s.org_id = $2)
 """

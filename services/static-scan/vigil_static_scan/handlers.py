@@ -183,23 +183,22 @@ def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
 
 
 async def _fetch_tree(ctx: StageContext, event: ScanIngested, workdir: Path) -> Path:
-    archive, tree = workdir / "tree.tar.gz", workdir / "tree"
-    try:
-        await ctx.store.download(event.tree_key, archive)
-    except StorageError as exc:
-        raise Retry(str(exc)) from exc
-    await asyncio.to_thread(unpack_tree, archive, tree)
-    return tree
+    return await _fetch_unpacked(ctx, event.tree_key, workdir / "tree")
 
 
 async def _fetch_history(ctx: StageContext, event: ScanIngested, workdir: Path) -> Path | None:
     """The source's git history as a repository folder, when ingest kept it."""
     if event.history_key is None:
         return None
-    archive, repo = workdir / "history.tar.gz", workdir / "history"
+    return await _fetch_unpacked(ctx, event.history_key, workdir / "history")
+
+
+async def _fetch_unpacked(ctx: StageContext, key: str, dest: Path) -> Path:
+    """Download a packed folder from S3 and unpack it at ``dest``."""
+    archive = dest.with_name(f"{dest.name}.tar.gz")
     try:
-        await ctx.store.download(event.history_key, archive)
+        await ctx.store.download(key, archive)
     except StorageError as exc:
         raise Retry(str(exc)) from exc
-    await asyncio.to_thread(unpack_tree, archive, repo)
-    return repo
+    await asyncio.to_thread(unpack_tree, archive, dest)
+    return dest

@@ -18,10 +18,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from vigil_gateway.appkeys import PRINCIPAL, RATE_LIMITER
-from vigil_gateway.errors import ApiError, invalid
+from vigil_gateway.errors import invalid
 from vigil_gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
-from vigil_gateway.ratelimit import bucket_of
+from vigil_gateway.ratelimit import spend_token
 
 _DROPPED_HEADERS: Final = ("Content-Type", "Content-Length", IDEMPOTENCY_HEADER)
 
@@ -71,7 +70,7 @@ class Api:
         match.add_app(sub.app)
         match.freeze()
         sub._match_info = match
-        await _spend(sub)
+        await spend_token(sub)  # the bucket its REST request spends
         response = await match.handler(sub)
         if not isinstance(response, web.Response):  # every v1 handler answers in one piece
             raise TypeError(f"{method} {path} streamed its answer")
@@ -105,15 +104,3 @@ def _query(query: dict[str, str | None] | None) -> dict[str, str]:
         if "\x00" in value:
             raise invalid(f"{name} must not contain NUL characters", field=name)
     return kept
-
-
-async def _spend(sub: web.Request) -> None:
-    bucket = bucket_of(sub)
-    decision = await sub.app[RATE_LIMITER].take(sub[PRINCIPAL].key_id, bucket)
-    if not decision.allowed:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"too many {bucket} requests for this key; retry in {decision.reset} s",
-            {"bucket": bucket, "limit": decision.limit, "retry_after": decision.reset},
-        )
