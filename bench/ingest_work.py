@@ -5,16 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from vigil_common.trees import pack_tree
-from vigil_ingest.classify import classify_tree
-from vigil_ingest.extract import extract_archive
-from vigil_ingest.limits import Limits
+from vigil_common.config import load_settings
+from vigil_ingest.sources import classify_upload
 from vigil_ingest.summary import build_manifest
 
 archive, workdir = Path(sys.argv[1]), Path(sys.argv[2])
-limits = Limits(2**31, 200_000, 2**30, 200)
-extract_archive(archive, "zip", workdir / "tree", limits)
-result = classify_tree(workdir / "tree", 2 * 1024 * 1024)
-manifest = build_manifest(result, None)
-pack_tree(workdir / "tree", manifest, workdir / "tree.tar.gz")
-print(manifest.total_files)
+workdir.mkdir(parents=True, exist_ok=True)
+settings = load_settings({
+    "VIGIL_MAX_ARCHIVE_BYTES": str(2**31), "VIGIL_MAX_ARCHIVE_FILES": "200000",
+    "VIGIL_MAX_FILE_BYTES": str(2**30), "VIGIL_MAX_COMPRESSION_RATIO": "200",
+})  # fmt: skip
+result = classify_upload(archive, "zip", settings, workdir / "tree.packed")
+print(build_manifest(result, None).total_files)

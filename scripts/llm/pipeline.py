@@ -153,7 +153,7 @@ async def _store_app(store: ObjectStore, scan_id: uuid.UUID, app: Path) -> tuple
     manifest = await asyncio.to_thread(manifest_of, app)
     entries = manifest.files
     with tempfile.TemporaryDirectory(prefix="vigil-eval-tree-") as tmp:
-        archive = Path(tmp) / "tree.tar.gz"
+        archive = Path(tmp) / "tree.packed"
         pack_tree(app, manifest, archive)
         tree_key, manifest_key = tree_keys(scan_id)
         await store.put_bytes(tree_key, archive.read_bytes(), "application/gzip")

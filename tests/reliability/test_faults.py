@@ -39,6 +39,7 @@ import pytest
 from conftest import TEST_SETTINGS, fake_openai
 from vigil_common.config import load_settings
 from vigil_common.db import connect_pool
+from vigil_common.storage import tree_keys, upload_key
 from vigil_common.subjects import SCAN_REQUESTED, STREAM
 from vigil_devstack import make_temp_home, start_stack
 from vigil_devstack.binaries import postgres_bin_dir, postgres_user, venv_binary
@@ -667,7 +668,7 @@ def _objects(system: System, scan_id: str) -> bytes:
     client = s3_client(env["VIGIL_S3_ENDPOINT"], env["VIGIL_S3_ACCESS_KEY"],
                        env["VIGIL_S3_SECRET_KEY"])  # fmt: skip
     bucket = env["VIGIL_S3_BUCKET"]
-    kept = {f"uploads/{scan_id}.zip", f"trees/{scan_id}/source.tar.gz"}
+    kept = {upload_key(scan_id, "zip"), tree_keys(scan_id)[0]}
     paginator = client.get_paginator("list_objects_v2")
     pages = paginator.paginate(Bucket=bucket)
     keys = [o["Key"] for page in pages for o in page.get("Contents", [])]

@@ -255,9 +255,9 @@ async def _store_tree(
     manifest = TreeManifest(
         files=entries, total_files=len(entries), total_bytes=sum(e.size for e in entries)
     )
-    pack_tree(root, manifest, workdir / "tree.tar.gz")
+    pack_tree(root, manifest, workdir / "tree.packed")
     tree_key, manifest_key = tree_keys(scan_id)
-    await store.put_bytes(tree_key, (workdir / "tree.tar.gz").read_bytes(), "application/gzip")
+    await store.put_bytes(tree_key, (workdir / "tree.packed").read_bytes(), "application/gzip")
     await store.put_bytes(manifest_key, encode_manifest(manifest), "application/json")
     return tree_key, manifest_key
 

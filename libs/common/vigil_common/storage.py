@@ -38,7 +38,7 @@ def upload_key(scan_id: object, extension: str) -> str:
 
 def tree_keys(scan_id: object) -> tuple[str, str]:
     """Where the normalised source tree of ``scan_id`` and its manifest are kept."""
-    return f"trees/{scan_id}/source.tar.gz", f"trees/{scan_id}/manifest.json"
+    return f"trees/{scan_id}/source.tree.gz", f"trees/{scan_id}/manifest.json"
 
 
 def history_key(scan_id: object) -> str:

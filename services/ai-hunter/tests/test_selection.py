@@ -17,6 +17,7 @@ from vigil_ai_hunter.selection import (
     select_files,
 )
 from vigil_common.schemas import ManifestFile, TreeManifest
+from vigil_common.trees import TreeWriter
 
 
 def manifest(*files: tuple[str, str | None, int]) -> TreeManifest:
@@ -73,12 +74,12 @@ def test_read_code_reads_the_chosen_files_first_and_caps_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = {"app/a.py": "a = 1\n", "app/b.py": "b = 2\n", "app/z_auth.py": "z = 3\n"}
-    for path, text in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text)
     tree = manifest(*((path, "python", 6) for path in files), ("README.md", "markdown", 6))
+    with TreeWriter(tmp_path / "tree.packed") as writer:
+        for path, text in {**files, "README.md": "# app\n"}.items():
+            writer.add(path, text.encode())
     monkeypatch.setattr(hunt, "MAX_INDEX_BYTES", 12)
-    texts = hunt.read_code(tmp_path, tree, ["app/z_auth.py"])
+    texts = hunt.read_code(tmp_path / "tree.packed", tree, ["app/z_auth.py"])
     # The chosen file always; then other code files in path order while they fit.
     assert texts == {"app/z_auth.py": "z = 3\n", "app/a.py": "a = 1\n"}
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Final
 
 import asyncpg
@@ -28,9 +26,10 @@ from vigil_common import findings, llm, scans
 from vigil_common.bus import Handler
 from vigil_common.db import Pool
 from vigil_common.errors import Retry, StorageError
-from vigil_common.schemas import Finding, ScanHunted, ScanStaticDone, TreeManifest
+from vigil_common.schemas import Finding, ScanHunted, ScanStaticDone
+from vigil_common.scratch import scratch_dir
 from vigil_common.subjects import SCAN_HUNTED
-from vigil_common.trees import decode_manifest, unpack_tree
+from vigil_common.trees import decode_manifest
 from vigil_common.worker import StageContext
 
 log = logging.getLogger(__name__)
@@ -106,8 +105,13 @@ async def _choose(
     ctx: StageContext, event: ScanStaticDone, static: list[Finding]
 ) -> tuple[list[Candidate], dict[str, str]]:
     """The files to hunt in and the source read for them and for retrieval."""
-    with tempfile.TemporaryDirectory(prefix="vigil-hunt-") as tmp:
-        manifest, tree = await _fetch(ctx, event, Path(tmp))
+    async with scratch_dir("vigil-hunt-") as tmp:
+        archive = tmp / "tree.packed"
+        try:
+            manifest = decode_manifest(await ctx.store.get_bytes(event.manifest_key))
+            await ctx.store.download(event.tree_key, archive)
+        except StorageError as exc:
+            raise Retry(str(exc)) from exc
         chosen = select_files(
             manifest,
             Counter(f.file_path for f in static),
@@ -116,20 +120,7 @@ async def _choose(
             endpoints=await load_endpoints(ctx.pool, event.scan_id),
         )
         paths = [c.path for c in chosen]
-        return chosen, await asyncio.to_thread(read_code, tree, manifest, paths)
-
-
-async def _fetch(
-    ctx: StageContext, event: ScanStaticDone, workdir: Path
-) -> tuple[TreeManifest, Path]:
-    archive, tree = workdir / "tree.tar.gz", workdir / "tree"
-    try:
-        manifest = decode_manifest(await ctx.store.get_bytes(event.manifest_key))
-        await ctx.store.download(event.tree_key, archive)
-    except StorageError as exc:
-        raise Retry(str(exc)) from exc
-    await asyncio.to_thread(unpack_tree, archive, tree)
-    return manifest, tree
+        return chosen, await asyncio.to_thread(read_code, archive, manifest, paths)
 
 
 def _finding(row: asyncpg.Record) -> Finding:

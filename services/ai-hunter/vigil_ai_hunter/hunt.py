@@ -28,6 +28,7 @@ from vigil_common import scans
 from vigil_common.db import Pool
 from vigil_common.llm import Embedder, LLMBadAnswer, LLMClient, LLMError, LLMUnavailable, Usage
 from vigil_common.schemas import Finding, TreeManifest
+from vigil_common.trees import read_files
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +73,25 @@ class HuntResult:
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
-def read_code(tree: Path, manifest: TreeManifest, chosen: Sequence[str]) -> dict[str, str]:
-    """The text of the chosen files, then of other code files to index, within a byte cap."""
+def read_code(archive: Path, manifest: TreeManifest, chosen: Sequence[str]) -> dict[str, str]:
+    """The text of the chosen files, then of other code files to index, within a byte cap,
+    read from the packed tree ``archive`` (nothing is unpacked to disk)."""
     limit = selection.MAX_FILE_TOKENS * selection.BYTES_PER_TOKEN * 4
     sizes = {e.path: e.size for e in manifest.files if e.language in selection.CODE_LANGUAGES}
     others = sorted(path for path, size in sizes.items() if size <= limit)
-    texts: dict[str, str] = {}
+    wanted: list[str] = []
     spent = 0
     for path in dict.fromkeys([*chosen, *others]):
         if path not in chosen and spent + sizes[path] > MAX_INDEX_BYTES:
             continue
-        texts[path] = (tree / path).read_text("utf-8", errors="replace")
+        wanted.append(path)
         spent += sizes.get(path, 0)
-    return texts
+    contents = read_files(archive, set(wanted))
+    return {
+        path: contents[path].decode("utf-8", errors="replace")
+        for path in wanted
+        if path in contents
+    }
 
 
 def _context_injections(

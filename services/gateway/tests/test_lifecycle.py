@@ -47,7 +47,7 @@ async def stored_scan(
     )  # fmt: skip
     for key in (
         f"uploads/{scan_id}.zip",
-        f"trees/{scan_id}/source.tar.gz",
+        f"trees/{scan_id}/source.tree.gz",
         f"reports/{scan_id}/r.md",
     ):
         await store.put_bytes(key, b"x", "application/octet-stream")
@@ -57,7 +57,7 @@ async def stored_scan(
 async def gone(pool: Pool, store: ObjectStore, scan_id: uuid.UUID) -> bool:
     rows = await pool.fetchval("SELECT count(*) FROM findings WHERE scan_id = $1", scan_id)
     try:
-        await store.head(f"trees/{scan_id}/source.tar.gz")
+        await store.head(f"trees/{scan_id}/source.tree.gz")
     except ObjectMissing:
         return rows == 0
     return False

@@ -19,7 +19,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vigil_ingest.extract import extract_archive
+from vigil_common.trees import TreeWriter, unpack_tree
+from vigil_ingest.extract import archive_entries
 from vigil_ingest.limits import ArchiveRefused, Limits
 
 
@@ -67,10 +68,13 @@ def _check(data: bytes, fmt: str) -> None:
         root = Path(tmp)
         archive, dest = root / "upload", root / "sandbox" / "tree"
         archive.write_bytes(data)
-        with contextlib.suppress(ArchiveRefused):
-            extract_archive(archive, fmt, dest, LIMITS)
+        # What a later stage gets: the entries ingest reads, packed, then unpacked.
+        with contextlib.suppress(ArchiveRefused), TreeWriter(root / "tree.packed") as writer:
+            for entry in archive_entries(archive, fmt, LIMITS, LIMITS.max_file_bytes):
+                writer.add(entry.path, entry.data or b"")
+        unpack_tree(root / "tree.packed", dest)
         outside = {p for p in root.rglob("*") if dest not in (p, *p.parents)}
-        assert outside == {archive, root / "sandbox"}
+        assert outside == {archive, root / "tree.packed", root / "sandbox"}
         assert all(not p.is_symlink() for p in dest.rglob("*"))
 
 

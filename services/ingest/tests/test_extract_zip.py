@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vigil_ingest.extract import extract_archive
+from vigil_ingest.extract import archive_entries
 from vigil_ingest.limits import ArchiveRefused, Limits, safe_name
 
 LIMITS = Limits(max_total_bytes=10_000_000, max_files=50, max_file_bytes=5_000_000, max_ratio=100)
@@ -27,7 +27,10 @@ def make_zip(path: Path, entries: dict[str, bytes], *, mode: int | None = None) 
 
 
 def extract(archive: Path, dest: Path, limits: Limits = LIMITS) -> list[str]:
-    extract_archive(archive, "zip", dest, limits)
+    """The archive's files as ingest reads them, written under ``dest``; their paths."""
+    for entry in archive_entries(archive, "zip", limits, limits.max_file_bytes):
+        (dest / entry.path).parent.mkdir(parents=True, exist_ok=True)
+        (dest / entry.path).write_bytes(entry.data or b"")
     return sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
 
 
@@ -166,7 +169,7 @@ def test_refuses_what_is_not_a_zip(tmp_path: Path) -> None:
 
 def test_refuses_an_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ArchiveRefused, match="not supported"):
-        extract_archive(tmp_path / "a.rar", "rar", tmp_path / "out", LIMITS)
+        list(archive_entries(tmp_path / "a.rar", "rar", LIMITS, LIMITS.max_file_bytes))
 
 
 def test_safe_name_normalises_harmless_forms() -> None:

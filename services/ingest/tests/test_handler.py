@@ -121,8 +121,8 @@ async def test_ingests_an_upload_and_records_the_classification(
     paths = sorted(f.path for f in manifest.files)
     assert paths == [".vigilignore", "app/main.py", "app/util.py", "bin/run", "package-lock.json"]
     assert manifest.ignored_files == 3
-    (tmp_path / "tree.tar.gz").write_bytes(await ctx.store.get_bytes(row["tree_key"]))
-    unpack_tree(tmp_path / "tree.tar.gz", tmp_path / "tree")
+    (tmp_path / "tree.packed").write_bytes(await ctx.store.get_bytes(row["tree_key"]))
+    unpack_tree(tmp_path / "tree.packed", tmp_path / "tree")
     stored = sorted(
         p.relative_to(tmp_path / "tree").as_posix() for p in tmp_path.rglob("tree/**/*")
     )

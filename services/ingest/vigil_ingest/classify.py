@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Final
 
 import msgspec
 
 from vigil_common.schemas import ManifestFile
 from vigil_ingest.languages import count_lines, language_of
+from vigil_ingest.limits import ArchiveEntry
+from vigil_ingest.vigilignore import FILE_NAME as IGNORE_FILE
 from vigil_ingest.vigilignore import IgnoreRules
 
 IGNORED_FOLDERS: Final = frozenset({
@@ -71,31 +73,76 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
         return {lang: LanguageStats(files[lang], lines[lang]) for lang in sorted(files)}
 
 
-def classify_tree(root: Path, max_source_file_bytes: int) -> Classification:
+class Classifier:
+    """Sorts files one by one and hands each included file's bytes to ``keep``."""
+
+    def __init__(
+        self, rules: IgnoreRules, max_source_file_bytes: int, keep: Callable[[str, bytes], None]
+    ) -> None:
+        self._rules, self._max, self._keep = rules, max_source_file_bytes, keep
+        self._included: list[ManifestFile] = []
+        self._skipped: dict[str, str] = {}
+        self._total = self._ignored = self._bytes = self._depth = 0
+
+    def add(self, relative: str, size: int, data: bytes | None, problem: str = "") -> None:
+        """One file: ``data`` is None when it is larger than the limit or was not read, and
+        ``problem`` says why a file that is not a regular one cannot be included."""
+        self._total += 1
+        self._depth = max(self._depth, relative.count("/"))
+        self._bytes += size
+        if _ignored(relative, self._rules):
+            self._ignored += 1
+        elif verdict := problem or _problem(relative, size, data, self._max):
+            self._skipped[_printable(relative)] = verdict
+        elif data is not None:
+            self._included.append(describe_file(relative, data))
+            self._keep(relative, data)
+
+    def result(self) -> Classification:
+        """Everything sorted so far; included files in the order a sorted walk finds them."""
+        return Classification(
+            included=sorted(self._included, key=lambda f: _walk_order(f.path)),
+            total_files=self._total,
+            total_bytes=self._bytes,
+            ignored_files=self._ignored,
+            skipped=self._skipped,
+            max_depth=self._depth,
+        )
+
+
+def classify_tree(
+    root: Path, max_source_file_bytes: int, keep: Callable[[str, bytes], None] = lambda *_: None
+) -> Classification:
     """Walk ``root`` (never following links) and sort every file found."""
     rules = IgnoreRules.load(root)
-    included: list[ManifestFile] = []
-    skipped: dict[str, str] = {}
-    total = ignored = total_bytes = depth = 0
+    found = Classifier(rules, max_source_file_bytes, keep)
     for relative in walk_files(root):
-        total += 1
-        depth = max(depth, relative.count("/"))
         path = root / relative
-        total_bytes += path.lstat().st_size
-        if _ignored(relative, rules):
-            ignored += 1
-        elif isinstance(verdict := _read(relative, path, max_source_file_bytes), str):
-            skipped[_printable(relative)] = verdict
+        size = path.lstat().st_size
+        if path.is_symlink():
+            found.add(relative, size, None, "symbolic link")
+        elif not path.is_file():
+            found.add(relative, size, None, "not a regular file")
+        elif size > max_source_file_bytes or _ignored(relative, rules):
+            found.add(relative, size, None)
         else:
-            included.append(verdict)
-    return Classification(
-        included=included,
-        total_files=total,
-        total_bytes=total_bytes,
-        ignored_files=ignored,
-        skipped=skipped,
-        max_depth=depth,
-    )
+            found.add(relative, size, path.read_bytes())
+    return found.result()
+
+
+def classify_entries(
+    entries: Iterable[ArchiveEntry],
+    max_source_file_bytes: int,
+    keep: Callable[[str, bytes], None],
+) -> Classification:
+    """Sort an archive's files as they are read; a root ``.vigilignore`` must come first."""
+    found: Classifier | None = None
+    for entry in entries:
+        if found is None:
+            rules = IgnoreRules.parse(entry.data) if entry.path == IGNORE_FILE else IgnoreRules([])
+            found = Classifier(rules, max_source_file_bytes, keep)
+        found.add(entry.path, entry.size, entry.data)
+    return (found or Classifier(IgnoreRules([]), max_source_file_bytes, keep)).result()
 
 
 def walk_files(root: Path) -> Iterator[str]:
@@ -111,27 +158,28 @@ def walk_files(root: Path) -> Iterator[str]:
             yield (base / name).as_posix()
 
 
+def _walk_order(relative: str) -> list[tuple[int, str]]:
+    """Sorts paths as ``walk_files`` yields them: a folder's files, then its folders in turn."""
+    *folders, name = relative.split("/")
+    return [(1, folder) for folder in folders] + [(0, name)]
+
+
 def _ignored(relative: str, rules: IgnoreRules) -> bool:
-    parts = PurePosixPath(relative).parts
-    if any(part in IGNORED_FOLDERS for part in parts[:-1]):
+    *folders, name = relative.split("/")
+    if not IGNORED_FOLDERS.isdisjoint(folders):
         return True
-    return parts[-1].lower().endswith(GENERATED_SUFFIXES) or rules.matches(relative)
+    return name.lower().endswith(GENERATED_SUFFIXES) or rules.matches(relative)
 
 
-def _read(relative: str, path: Path, max_bytes: int) -> ManifestFile | str:
-    """The file's manifest entry, or the reason it must not go into the tree."""
-    if path.is_symlink():
-        return "symbolic link"
-    if not path.is_file():
-        return "not a regular file"
+def _problem(relative: str, size: int, data: bytes | None, max_bytes: int) -> str:
+    """Why a regular file must not go into the tree ("" when it may)."""
     if _printable(relative) != relative:
         return "name is not valid UTF-8"
-    if path.stat().st_size > max_bytes:
+    if size > max_bytes or data is None:
         return f"larger than {max_bytes} bytes"
-    data = path.read_bytes()
     if not _is_archive(relative) and b"\0" in data[:_BINARY_PROBE]:
         return "binary file"
-    return describe_file(relative, data)
+    return ""
 
 
 def _is_archive(relative: str) -> bool:

@@ -1,4 +1,4 @@
-"""Safe extraction of a tarball (plain, gzip, bzip2 or xz) without ``tarfile.extractall``.
+"""Safe reading of a tarball (plain, gzip, bzip2 or xz), never with ``tarfile.extractall``.
 
 Only regular files and folders are accepted. Links are refused entirely, symbolic and hard,
 in-tree or not: a source tree needs none, and allowing "safe" ones is where extractors go
@@ -10,17 +10,20 @@ checks as ZIP entries. The whole archive may expand at most ``max_ratio`` times 
 from __future__ import annotations
 
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final, Literal
 
 from vigil_ingest.limits import (
     RATIO_FLOOR_BYTES,
+    ArchiveEntry,
     ArchiveRefused,
     Budget,
     Limits,
     check_declared_size,
     common_top_folder,
-    copy_counted,
+    ignore_file_first,
+    read_counted,
     refuse_collisions,
     safe_name,
     strip_parts,
@@ -35,21 +38,27 @@ MODES: Final[dict[str, TarMode]] = {
 }
 
 
-def extract_tar(archive: Path, dest: Path, limits: Limits, archive_format: str) -> int:
-    """Extract ``archive`` into ``dest``; returns the number of files written."""
+def tar_entries(
+    archive: Path, limits: Limits, archive_format: str, keep_bytes: int, first: str = ""
+) -> Iterator[ArchiveEntry]:
+    """The files of ``archive`` (``first``, a tree path, before the rest), read in memory.
+
+    Headers are all read first (one pass), then the files in archive order, so only moving
+    ``first`` to the front costs a seek back.
+    """
     with tarfile.open(archive, MODES[archive_format]) as tar:
         plan = _plan(tar, limits)
         strip = common_top_folder([name for _, name in plan])
+        paths = [strip_parts(name, strip) for _, name in plan]
         budget = _budget(archive.stat().st_size, limits)
-        for member, name in plan:
-            target = dest / strip_parts(name, strip)
-            target.parent.mkdir(parents=True, exist_ok=True)
+        for index in ignore_file_first(paths, first):
+            member, name = plan[index]
             source = tar.extractfile(member)
             if source is None:  # a regular member always has data; guard the Optional
                 raise ArchiveRefused(f"entry {name!r} has no data")
-            with source, target.open("xb") as sink:
-                copy_counted(source, sink, name, limits, budget)
-    return len(plan)
+            with source:
+                size, data = read_counted(source, name, limits, budget, keep_bytes)
+            yield ArchiveEntry(paths[index], size, data)
 
 
 def _plan(tar: tarfile.TarFile, limits: Limits) -> list[tuple[tarfile.TarInfo, str]]:

@@ -1,4 +1,4 @@
-"""Safe extraction of a ZIP archive: every entry checked before a byte is written.
+"""Safe reading of a ZIP archive: every entry checked before a byte is decompressed.
 
 Refused: absolute paths, drive letters and ``..``; symbolic links, devices and other
 non-regular entries; encrypted entries; duplicate or colliding names; entries past the size,
@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
 from vigil_ingest.limits import (
     RATIO_FLOOR_BYTES,
+    ArchiveEntry,
     ArchiveRefused,
     Budget,
     Limits,
     check_declared_size,
     common_top_folder,
-    copy_counted,
+    ignore_file_first,
+    read_counted,
     refuse_collisions,
     safe_name,
     strip_parts,
@@ -28,21 +31,23 @@ from vigil_ingest.limits import (
 _ENCRYPTED_FLAG: Final = 0x1
 
 
-def extract_zip(archive: Path, dest: Path, limits: Limits) -> int:
-    """Extract ``archive`` into ``dest``; returns the number of files written."""
+def zip_entries(
+    archive: Path, limits: Limits, keep_bytes: int, first: str = ""
+) -> Iterator[ArchiveEntry]:
+    """The files of ``archive`` (``first``, a tree path, before the rest), read in memory."""
     with zipfile.ZipFile(archive) as zf:
         plan = _plan(zf, limits)
         strip = common_top_folder([name for _, name in plan])
+        paths = [strip_parts(name, strip) for _, name in plan]
         budget = Budget(
             limits.max_total_bytes, f"the archive expands past {limits.max_total_bytes} bytes"
         )
-        for info, name in plan:
-            target = dest / strip_parts(name, strip)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as source, target.open("xb") as sink:
-                size = copy_counted(source, sink, name, limits, budget)
+        for index in ignore_file_first(paths, first):
+            info, name = plan[index]
+            with zf.open(info) as source:
+                size, data = read_counted(source, name, limits, budget, keep_bytes)
             _check_ratio(name, size, info.compress_size, limits)
-    return len(plan)
+            yield ArchiveEntry(paths[index], size, data)
 
 
 def _plan(zf: zipfile.ZipFile, limits: Limits) -> list[tuple[zipfile.ZipInfo, str]]:

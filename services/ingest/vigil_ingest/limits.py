@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import IO, Final
 
 _CHUNK: Final = 1024 * 1024
 _DRIVE: Final = re.compile(r"^[A-Za-z]:")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")  # undecodable bytes, escaped
 # Small files compress far better than any real source can; only judge the ratio past this.
 RATIO_FLOOR_BYTES: Final = 1024 * 1024
 
@@ -56,7 +57,7 @@ def safe_name(raw: str) -> str:
     """The entry's path as relative POSIX parts, or a refusal saying what is wrong with it."""
     if "\x00" in raw or _CONTROL.search(raw):
         raise ArchiveRefused(f"entry name {raw!r} contains control characters")
-    if any("\ud800" <= char <= "\udfff" for char in raw):
+    if _SURROGATE.search(raw):
         raise ArchiveRefused(f"entry name {raw!r} is not valid UTF-8")
     name = raw.replace("\\", "/")
     if name.startswith("/") or _DRIVE.match(name):
@@ -84,23 +85,31 @@ def refuse_collisions(names: list[str]) -> None:
         if clash is not None:
             raise ArchiveRefused(f"entries {clash!r} and {name!r} collide")
         files[folded] = name
-        for parent in PurePosixPath(folded).parents[:-1]:
-            folders.setdefault(str(parent), name)
+        for end in _folder_ends(folded):
+            folders.setdefault(folded[:end], name)
     for folder, name in folders.items():
         if folder in files:
             raise ArchiveRefused(f"entries {files[folder]!r} and {name!r} collide")
 
 
+def _folder_ends(name: str) -> Iterator[int]:
+    """Where each enclosing folder's path ends in ``name`` (``a/b/c`` gives ``a``, ``a/b``)."""
+    end = name.find("/")
+    while end >= 0:
+        yield end
+        end = name.find("/", end + 1)
+
+
 def common_top_folder(names: list[str]) -> int:
     """1 when every entry sits under one shared top-level folder, else 0."""
-    tops = {PurePosixPath(name).parts[0] for name in names}
-    nested = all(len(PurePosixPath(name).parts) > 1 for name in names)
+    tops = {name.split("/", 1)[0] for name in names}
+    nested = all("/" in name for name in names)
     return 1 if len(tops) == 1 and nested else 0
 
 
 def strip_parts(name: str, strip: int) -> str:
-    """``name`` without its first ``strip`` folders."""
-    return "/".join(PurePosixPath(name).parts[strip:])
+    """``name`` (a ``safe_name``) without its first ``strip`` folders."""
+    return name.split("/", strip)[-1] if strip else name
 
 
 def check_declared_size(name: str, size: int, limits: Limits) -> None:
@@ -109,15 +118,39 @@ def check_declared_size(name: str, size: int, limits: Limits) -> None:
         raise ArchiveRefused(f"entry {name!r} is larger than {limits.max_file_bytes} bytes")
 
 
-def copy_counted(
-    source: IO[bytes], sink: IO[bytes], name: str, limits: Limits, budget: Budget
-) -> int:
-    """Copy one entry, counting the real bytes against the per-file limit and the budget."""
-    size = 0
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One regular file of an archive, read: its tree-relative path, real size and bytes.
+
+    ``data`` is None for a file larger than the caller asked to keep: it was counted against
+    the limits, and is then skipped as too large for the tree.
+    """
+
+    path: str
+    size: int
+    data: bytes | None
+
+
+def read_counted(
+    source: IO[bytes], name: str, limits: Limits, budget: Budget, keep_bytes: int
+) -> tuple[int, bytes | None]:
+    """Read one entry, counting the real bytes against the per-file limit and the budget.
+
+    At most ``keep_bytes`` are held in memory; the size and the bytes (None past that).
+    """
+    size, chunks = 0, []
     while chunk := source.read(_CHUNK):
         size += len(chunk)
         if size > limits.max_file_bytes:
             raise ArchiveRefused(f"entry {name!r} is larger than {limits.max_file_bytes} bytes")
         budget.spend(len(chunk))
-        sink.write(chunk)
-    return size
+        if size <= keep_bytes:
+            chunks.append(chunk)
+    return size, (b"".join(chunks) if size <= keep_bytes else None)
+
+
+def ignore_file_first(names: list[str], first: str) -> list[int]:
+    """The order to read entries in: ``first`` (the tree's ``.vigilignore``) before the rest,
+    so whether each later file is kept is known when it is read."""
+    order = list(range(len(names)))
+    return sorted(order, key=lambda i: names[i] != first)

@@ -1,4 +1,4 @@
-"""Bring a scan's source into a local folder: an uploaded archive from S3, or a git checkout.
+"""Bring a scan's source here and pack its tree: an uploaded archive from S3, or a git checkout.
 
 Every way a source can be unusable becomes :class:`Reject` with a sentence for the user;
 storage hiccups become :class:`Retry`.
@@ -16,8 +16,9 @@ from vigil_common.repo_urls import InvalidRepoUrl, normalise
 from vigil_common.schemas import ScanRequested
 from vigil_common.sealing import SealingError, unseal
 from vigil_common.storage import ObjectMissing, ObjectStore
-from vigil_ingest.classify import walk_files
-from vigil_ingest.extract import extract_archive
+from vigil_common.trees import TreeWriter
+from vigil_ingest.classify import Classification, classify_entries, classify_tree, walk_files
+from vigil_ingest.extract import archive_entries
 from vigil_ingest.gitfetch import GitFetchFailed, GitOptions, fetch_repo
 from vigil_ingest.limits import ArchiveRefused, Limits
 
@@ -34,25 +35,38 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
-async def fetch_upload(
-    store: ObjectStore, settings: Settings, event: ScanRequested, workdir: Path
-) -> Path:
-    """Download and extract the uploaded archive; returns the tree's folder."""
+async def fetch_upload(store: ObjectStore, event: ScanRequested, workdir: Path) -> Path:
+    """Download the uploaded archive; returns its path."""
     if event.upload_key is None:
         raise Reject("the scan has no uploaded archive; upload one")
-    archive, tree = workdir / "upload", workdir / "tree"
+    archive = workdir / "upload"
     try:
         await store.download(event.upload_key, archive)
     except ObjectMissing:
         raise Reject("the uploaded archive is missing from storage; upload it again") from None
     except StorageError as exc:
         raise Retry(str(exc)) from exc
-    limits = limits_from(settings)
+    return archive
+
+
+def classify_upload(
+    archive: Path, archive_format: str, settings: Settings, packed: Path
+) -> Classification:
+    """Read the archive's files in memory, sort them, and pack the included ones at ``packed``."""
+    entries = archive_entries(
+        archive, archive_format, limits_from(settings), settings.max_source_file_bytes
+    )
     try:
-        await asyncio.to_thread(extract_archive, archive, event.archive_format, tree, limits)
+        with TreeWriter(packed) as writer:
+            return classify_entries(entries, settings.max_source_file_bytes, writer.add)
     except ArchiveRefused as exc:
         raise Reject(f"archive refused: {exc.reason}") from None
-    return tree
+
+
+def classify_checkout(tree: Path, settings: Settings, packed: Path) -> Classification:
+    """Sort a checked-out tree's files and pack the included ones at ``packed``."""
+    with TreeWriter(packed) as writer:
+        return classify_tree(tree, settings.max_source_file_bytes, writer.add)
 
 
 async def fetch_git(

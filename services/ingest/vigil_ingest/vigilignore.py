@@ -31,6 +31,13 @@ class IgnoreRules:
             return cls([])
         return cls(path.read_text("utf-8", errors="replace").splitlines())
 
+    @classmethod
+    def parse(cls, data: bytes | None) -> IgnoreRules:
+        """The rules in a ``.vigilignore`` read from an archive (None: too large to read)."""
+        if data is None or len(data) > _MAX_BYTES:
+            return cls([])
+        return cls(data.decode("utf-8", errors="replace").splitlines())
+
     def matches(self, relative: str) -> bool:
         """Whether the tree-relative POSIX path is excluded."""
         return self._spec is not None and self._spec.match_file(relative)

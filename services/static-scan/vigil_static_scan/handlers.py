@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 from vigil_common import findings, scans
@@ -12,6 +12,7 @@ from vigil_common.bus import Handler
 from vigil_common.config import Settings
 from vigil_common.errors import Reject, Retry, StorageError
 from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
+from vigil_common.scratch import scratch_dir
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
@@ -156,28 +157,36 @@ def _invalid_rules(output: Path) -> str:
 
 def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
     """Build the handler bound to this process's connections."""
+    # The first scan with pinned dependencies would otherwise wait seconds for the index.
+    threading.Thread(target=audit.warm, args=(ctx.settings.osv_dir,), daemon=True).start()
 
     async def handle(event: ScanIngested) -> None:
         scan = await scans.start_stage(ctx.pool, event.scan_id, "static")
         if scan is None:
             return
-        with tempfile.TemporaryDirectory(prefix="vigil-static-") as tmp:
-            workdir = Path(tmp)
+        async with scratch_dir("vigil-static-") as workdir:
             tree = await _fetch_tree(ctx, event, workdir)
             history = await _fetch_history(ctx, event, workdir)
-            found, note = await run_scanners(ctx.settings, tree, workdir, history)
-            note += "; " + await endpoints.index_scan(ctx.pool, scan["id"], scan["org_id"], tree)
-        await findings.insert_findings(ctx.pool, dict(scan), found)
-        await scans.finish_stage(ctx.pool, event.scan_id, "static", note)
-        await ctx.publish(
-            SCAN_STATIC_DONE,
-            ScanStaticDone(
-                scan_id=event.scan_id,
-                org_id=event.org_id,
-                tree_key=event.tree_key,
-                manifest_key=event.manifest_key,
-            ),
-        )
+            # Indexing needs one core briefly, mostly while Semgrep loads its rules; it is
+            # awaited even when a scanner fails, so the folder outlives every reader.
+            indexing = asyncio.create_task(
+                endpoints.index_scan(ctx.pool, scan["id"], scan["org_id"], tree)
+            )
+            try:
+                found, note = await run_scanners(ctx.settings, tree, workdir, history)
+            finally:
+                indexed = await indexing
+            await findings.insert_findings(ctx.pool, dict(scan), found)
+            await scans.finish_stage(ctx.pool, event.scan_id, "static", f"{note}; {indexed}")
+            await ctx.publish(
+                SCAN_STATIC_DONE,
+                ScanStaticDone(
+                    scan_id=event.scan_id,
+                    org_id=event.org_id,
+                    tree_key=event.tree_key,
+                    manifest_key=event.manifest_key,
+                ),
+            )
 
     return handle
 
@@ -195,7 +204,7 @@ async def _fetch_history(ctx: StageContext, event: ScanIngested, workdir: Path) 
 
 async def _fetch_unpacked(ctx: StageContext, key: str, dest: Path) -> Path:
     """Download a packed folder from S3 and unpack it at ``dest``."""
-    archive = dest.with_name(f"{dest.name}.tar.gz")
+    archive = dest.with_name(f"{dest.name}.packed")
     try:
         await ctx.store.download(key, archive)
     except StorageError as exc:

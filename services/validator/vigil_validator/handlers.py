@@ -112,7 +112,7 @@ async def _sources(ctx: StageContext, event: ScanHunted, paths: set[str]) -> dic
     if not paths:
         return {}
     with tempfile.TemporaryDirectory(prefix="vigil-validate-") as tmp:
-        archive = Path(tmp) / "tree.tar.gz"
+        archive = Path(tmp) / "tree.packed"
         try:
             await ctx.store.download(event.tree_key, archive)
         except StorageError as exc:

@@ -19,11 +19,18 @@ from vigil_common.config import Settings
 from vigil_common.schemas import Finding
 from vigil_static_scan.deps.manifests import Dependency, ManifestError, find_manifests, parser_for
 from vigil_static_scan.deps.osv_api import OsvClient, query_version
-from vigil_static_scan.deps.osv_index import Advisory, Affected, Index, load_index, normalise
+from vigil_static_scan.deps.osv_index import (
+    Advisory,
+    Affected,
+    Index,
+    describe_source,
+    load_index,
+    normalise,
+)
 from vigil_static_scan.deps.report import NAME, to_finding
 from vigil_static_scan.deps.versions import parse_version
 
-__all__ = ["NAME", "SKIPPED", "audit", "check", "in_range", "read_dependencies", "run"]
+__all__ = ["NAME", "SKIPPED", "audit", "check", "in_range", "read_dependencies", "run", "warm"]
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +56,18 @@ def audit(tree: Path, osv_dir: str | None) -> tuple[list[Finding], str]:
     """Offline: findings for every pinned dependency of ``tree`` the folder covers, and a note."""
     if not osv_dir or not Path(osv_dir).is_dir():
         return [], SKIPPED
-    index = load_index(Path(osv_dir))
     deps, unreadable = read_dependencies(tree)
+    if not deps:  # nothing pinned: no need for the index, whose first load takes seconds
+        return [], _note([], deps, unreadable, describe_source(Path(osv_dir).resolve()))
+    index = load_index(Path(osv_dir))
     found = [finding for dep in deps for finding in check(dep, index)]
     return found, _note(found, deps, unreadable, index.source)
+
+
+def warm(osv_dir: str | None) -> None:
+    """Load the offline index ahead of the first scan that needs it (run at start-up)."""
+    if osv_dir and Path(osv_dir).is_dir():
+        load_index(Path(osv_dir))
 
 
 async def audit_online(tree: Path, base_url: str) -> tuple[list[Finding], str]:
