@@ -1,7 +1,8 @@
 """Property-based requests generated from the served OpenAPI document: no server errors.
 
 schemathesis reads /v1/openapi.json from a real gateway process and sends valid and invalid
-requests to every operation; every answer must be a non-5xx that the document allows.
+requests to every operation, one by one and (stateful) in sequences that reuse the ids the
+answers return; every answer must be a non-5xx that the document allows.
 """
 
 from __future__ import annotations
@@ -84,3 +85,38 @@ def test_no_operation_answers_with_a_server_error(api_schema: Any, gateway: Serv
             failures[operation.label] = str(exc)[:2000]
     assert failures == {}
     assert served_requests(gateway) > 5 * len(operations)  # the requests really were sent
+
+
+def test_chained_operations_answer_without_server_errors(
+    api_schema: Any, gateway: ServiceProcess
+) -> None:
+    """Stateful: schemathesis infers links from the document (a created scan's id feeds the
+    operations that take one, a created key's id the key operations, ...) and runs sequences
+    of calls on the resources really made. No 5xx; every answer as documented."""
+    machine = api_schema.as_state_machine()
+    assert machine.bundles, "no links between operations were inferred: nothing would chain"
+    before = served_requests(gateway)
+
+    class Chained(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"Authorization": f"Bearer {KEY}"}}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                checks=[not_a_server_error, status_code_conformance],
+                transport_kwargs=kwargs,
+            )
+
+    Chained.run(
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert served_requests(gateway) > before + 30  # sequences really ran
