@@ -109,8 +109,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Hunter: files sent to the model per scan, and the estimated prompt tokens they may use.
     llm_max_files: Positive = 20
     llm_token_budget: Positive = 100_000
-    # Validator: findings the model reviews per scan; whether it may filter a critical one.
-    llm_max_validations: Positive = 100
+    # Validator: findings the model reviews per scan (0: none); whether a false-positive
+    # verdict may filter a finding at all (else it only lowers its confidence), and whether
+    # it may filter a critical one.
+    llm_max_validations: Annotated[int, msgspec.Meta(ge=0)] = 100
+    llm_may_filter: bool = False
     llm_filter_critical: bool = False
     # Answers cached by (model, prompt hash) in PostgreSQL for this long (0: no cache), and
     # USD per million prompt/completion tokens for the cost estimate on each scan.

@@ -158,11 +158,28 @@ def judge(body: dict[str, Any]) -> Any:
     )
 
 
-async def test_llm_verdicts_filter_with_reasons_but_only_lower_a_critical(
+async def test_by_default_llm_verdicts_only_lower_confidence_with_their_reasons(
     make_ctx: Callable[..., Any], make_scan: Any, put_tree: Any, tenant: Any, fake_llm: Any
 ) -> None:
     fake_llm.responder = judge
     ctx = make_ctx(llm=True)
+    scan, event = await setup(ctx, make_scan, put_tree, tenant)
+    await make_handler(ctx)(event)
+
+    found = await rows(ctx, scan["id"])
+    md5 = found["semgrep:python.md5:app/crypto.py:5"]
+    assert (md5["status"], md5["confidence"]) == ("reported", "low")
+    assert md5["provenance"]["verdict"]["reason"] == "not attacker-controlled"
+    assert (await note(ctx, scan["id"], "validate.done") or "").endswith(
+        "model fake-model judged 3 and filtered 0"
+    )
+
+
+async def test_llm_verdicts_filter_with_reasons_when_allowed_but_only_lower_a_critical(
+    make_ctx: Callable[..., Any], make_scan: Any, put_tree: Any, tenant: Any, fake_llm: Any
+) -> None:
+    fake_llm.responder = judge
+    ctx = make_ctx(llm=True, llm_may_filter=True)
     scan, event = await setup(ctx, make_scan, put_tree, tenant)
     await make_handler(ctx)(event)
 

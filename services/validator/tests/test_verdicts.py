@@ -24,9 +24,11 @@ def finding(severity: str = "high", confidence: str = "medium") -> Candidate:
     )  # fmt: skip
 
 
-def review(filter_critical: bool = False) -> Review:
+def review(filter_critical: bool = False, *, may_filter: bool = True) -> Review:
     settings = Settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="m")
-    return Review(LLMClient(settings), filter_critical, 10, time.monotonic() + 60)
+    return Review(
+        LLMClient(settings), filter_critical, 10, time.monotonic() + 60, may_filter=may_filter
+    )
 
 
 def verdict(kind: Any, confidence: Any = "high") -> Verdict:
@@ -59,6 +61,17 @@ def test_a_true_positive_is_kept_with_its_provenance() -> None:
         "reason": "input is a constant",
         "evidence_lines": [10, 31],
     }
+
+
+def test_by_default_a_false_positive_verdict_only_lowers_the_confidence() -> None:
+    """The default (VIGIL_LLM_MAY_FILTER=false): the most confident verdict on a finding of a
+    medium-confidence rule still leaves it reported, for a person, with the reason beside it."""
+    decision = initial(finding(confidence="medium"))
+    judge = review(may_filter=False)
+    judge.apply(verdict("false_positive"), decision, (10, 31))
+    assert (decision.status, decision.confidence) == ("reported", "low")
+    assert judge.dismissed == 0
+    assert decision.verdict is not None and decision.verdict["reason"] == "input is a constant"
 
 
 def test_a_false_positive_is_filtered_with_the_models_reason() -> None:

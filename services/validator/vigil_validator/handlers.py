@@ -88,7 +88,13 @@ async def _review(
 ) -> str:
     deadline = time.monotonic() + ctx.settings.stage_timeout_seconds * TIME_SHARE
     settings = ctx.settings
-    review = Review(client, settings.llm_filter_critical, settings.llm_max_validations, deadline)
+    review = Review(
+        client,
+        settings.llm_filter_critical,
+        settings.llm_max_validations,
+        deadline,
+        may_filter=settings.llm_may_filter,
+    )
     review.scope = str(event.org_id)
     scan_id = event.scan_id
     await review.run(kept, decisions, sources)

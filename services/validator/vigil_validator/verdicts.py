@@ -1,9 +1,11 @@
 """LLM validation: a verdict per finding, from the finding and the code around it.
 
-The model writes its reasoning before its verdict. A false-positive verdict filters the
-finding with the model's reason when the model is highly confident and the rule that found
-it is not; otherwise, and always on a critical finding unless ``VIGIL_LLM_FILTER_CRITICAL``
-allows it, the model may only lower its confidence and a person decides. Every verdict is
+The model writes its reasoning before its verdict. By default a false-positive verdict only
+lowers the finding's confidence to ``low``, with the model's reason beside it, and a person
+decides: the one model measurable here dismissed real flaws with confident, wrong reasons
+(docs/ai.md). With ``VIGIL_LLM_MAY_FILTER`` it filters the finding when the model is highly
+confident and the rule that found it is not; never a critical one unless
+``VIGIL_LLM_FILTER_CRITICAL`` allows it too. Every verdict is
 stored with its provenance (model, prompt version, evidence lines, confidence) so it can be
 audited and re-run. A model server that stops answering ends the
 validation: the findings not yet judged stay reported.
@@ -91,6 +93,8 @@ class Review:
     judged: int = 0
     dismissed: int = 0
     stopped: str | None = None
+    # VIGIL_LLM_MAY_FILTER: whether a verdict may filter at all, or only lower confidence.
+    may_filter: bool = False
     # The organisation: the response cache's scope (answers are never shared across tenants).
     scope: str | None = None
 
@@ -154,10 +158,13 @@ class Review:
     def _may_dismiss(self, verdict: Verdict, decision: Decision) -> bool:
         """Whether a false-positive verdict may filter the finding on the model's word alone.
 
-        Small models misjudge real flaws (measured in docs/ai.md), so a dismissal needs the
-        model to be sure and the rule not to be: a finding from a high-confidence rule, or a
-        verdict short of high confidence, only loses confidence for a person to decide.
+        Only when the deployment allows it (``VIGIL_LLM_MAY_FILTER``). Small models misjudge
+        real flaws (measured in docs/ai.md), so even then a dismissal needs the model to be
+        sure and the rule not to be: a finding from a high-confidence rule, or a verdict short
+        of high confidence, only loses confidence for a person to decide.
         """
+        if not self.may_filter:
+            return False
         if decision.severity == "critical" and not self.filter_critical:
             return False
         return verdict.confidence == "high" and decision.confidence != "high"
