@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import AsyncIterator
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -146,6 +147,9 @@ def _readiness_checks(app: web.Application) -> dict[str, ReadinessCheck]:
     return {"database": database, "nats": nats_connection, "object_store": object_store}
 
 
+SHUTDOWN_TIMEOUT_SECONDS: Final = 8.0
+
+
 def main() -> None:
     """Run the gateway until SIGTERM or SIGINT."""
     try:
@@ -158,6 +162,9 @@ def main() -> None:
         host=settings.gateway_host,
         port=settings.gateway_port,
         access_log=None,
+        # In-flight requests get this long to finish after SIGTERM (aiohttp's default is 60 s),
+        # inside the 10 s the local supervisor and the 30 s Kubernetes wait before killing.
+        shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
         print=lambda *_: log.info(
             "gateway listening",
             extra={"host": settings.gateway_host, "port": settings.gateway_port},
