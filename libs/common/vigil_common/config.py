@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ack_wait_seconds: Seconds = 60.0
     max_deliver: Positive = 5
     stage_timeout_seconds: Seconds = 900.0
+    # Where stages unpack trees; unset: /dev/shm when it has room, else the temp folder.
+    scratch_dir: str | None = None
     # Reaper (gateway): a scan with no progress this long is failed as stuck; swept this often.
     stuck_scan_timeout_seconds: Seconds = 3600.0
     stuck_scan_sweep_seconds: Seconds = 60.0

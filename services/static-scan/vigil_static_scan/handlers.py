@@ -12,7 +12,7 @@ from vigil_common.bus import Handler
 from vigil_common.config import Settings
 from vigil_common.errors import Reject, Retry, StorageError
 from vigil_common.schemas import Finding, ScanIngested, ScanStaticDone
-from vigil_common.scratch import scratch_dir
+from vigil_common.scratch import scratch_dir, scratch_root
 from vigil_common.subjects import SCAN_STATIC_DONE
 from vigil_common.trees import unpack_tree
 from vigil_common.worker import StageContext
@@ -164,7 +164,8 @@ def make_handler(ctx: StageContext) -> Handler[ScanIngested]:
         scan = await scans.start_stage(ctx.pool, event.scan_id, "static")
         if scan is None:
             return
-        async with scratch_dir("vigil-static-") as workdir:
+        root = scratch_root(ctx.settings.scratch_dir, scan["included_bytes"] or 0)
+        async with scratch_dir("vigil-static-", root) as workdir:
             tree = await _fetch_tree(ctx, event, workdir)
             history = await _fetch_history(ctx, event, workdir)
             # Indexing needs one core briefly, mostly while Semgrep loads its rules; it is
