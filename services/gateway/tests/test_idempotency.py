@@ -24,9 +24,11 @@ async def scan_count(pool: Pool, tenant: Tenant) -> int:
 
 
 def archive(text: str) -> bytes:
+    """A ZIP of one file; the same bytes for the same text (a fixed timestamp, not the clock's,
+    which made two calls a 2-second tick apart differ and the replay a 409)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("a.py", text)
+        zf.writestr(zipfile.ZipInfo("a.py", date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 
