@@ -57,7 +57,7 @@ def make_tree(work: Path) -> tuple[Path, int, int]:
         size += stat
         manifest_files.append(ManifestFile(path=rel.as_posix(), size=stat, sha256=""))
     manifest = TreeManifest(files=manifest_files, total_files=len(manifest_files), total_bytes=size)
-    pack_tree(src, manifest, work / "tree.tar.gz")
+    pack_tree(src, manifest, work / "tree.packed")
     return src, len(manifest_files), size
 
 
@@ -85,7 +85,7 @@ async def _stage(work: Path) -> tuple[int, str]:
     shutil.rmtree(stage_dir, ignore_errors=True)
     stage_dir.mkdir()
     tree = stage_dir / "tree"
-    await asyncio.to_thread(unpack_tree, work / "tree.tar.gz", tree)
+    await asyncio.to_thread(unpack_tree, work / "tree.packed", tree)
     found, note = await handlers.run_scanners(settings, tree, stage_dir)
     # The endpoint index and MCP detection as index_scan runs them (its rows are not stored).
     await asyncio.to_thread(extract, tree)
